@@ -1,0 +1,21 @@
+"""Money: Decimal with two places, rounded half-up once, formatted the French way."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import format_currency
+
+CENT = Decimal("0.01")
+
+
+def round_cents(amount: Decimal) -> Decimal:
+    """Round half-up to the cent; call it once, at the end of a computation."""
+    if isinstance(amount, float):
+        raise TypeError("Money is never a float: pass a Decimal.")
+    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_euros(amount: Decimal | int | None) -> str:
+    """1234.5 -> '1 234,50 €' (narrow no-break spaces, as French typography wants)."""
+    if amount is None:
+        return ""
+    return format_currency(Decimal(amount), "EUR", locale="fr_FR")

@@ -1,0 +1,19 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+
+from cnas import views
+
+# Staff log in through allauth, so that their second factor is asked for.
+admin.site.login = secure_admin_login(admin.site.login)
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("sante/", views.health, name="health"),
+    path("accounts/", include("allauth.urls")),
+    path("compte/", include("accounts.urls")),
+    path("espace/", include("prestations.urls")),
+    path("collectivite/", include("adhesions.urls")),
+    path("cos/", include("cos.urls")),
+    path("admin/", admin.site.urls),
+]

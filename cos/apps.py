@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CosConfig(AppConfig):
+    name = "cos"
+    verbose_name = _("COS et amicales")
+
+    def ready(self) -> None:
+        from accounts import spaces
+        from adhesions.models import Manager
+
+        spaces.register(spaces.Space(
+            code="cos", label=_("Mon COS"), url_name="cos:index", order=30,
+            applies_to=lambda user: user.managements.filter(role=Manager.Role.COS_ADMIN).exists(),
+            requires_mfa=True,
+        ))

@@ -1,0 +1,143 @@
+"""Build the demo world: python manage.py seed_demo [--agents N --adherents M]."""
+
+import datetime
+import random
+import time
+
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+
+from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, create_demo_user
+from accounts.models import Agent, FamilyMember, StaffProfile
+from adhesions import demo, services
+from adhesions.models import Adherent, Coverage, Manager
+
+STAFF_GROUP = "Équipe de l'organisme"
+SEED_LOCK = 74_210_001  # advisory lock id: two seeds never run at once
+
+
+class Command(BaseCommand):
+    help = ("Charge les données de démonstration (idempotent). Avec --agents et --adherents, "
+            "ajoute un monde généré en masse pour les mesures de performance.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--agents", type=int, default=0, help="Nombre d'agents à générer en masse.")
+        parser.add_argument("--adherents", type=int, default=0, help="Nombre d'adhérents à générer.")
+
+    def handle(self, *args, agents: int, adherents: int, **options):
+        if agents < 0 or adherents < 0:
+            raise CommandError("Les nombres doivent être positifs.")
+        if agents and not adherents:
+            adherents = max(10, agents // 50)
+        started = time.monotonic()
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEED_LOCK])
+            if Adherent.objects.filter(siret=self._demo_sirets()[0]).exists():
+                self.stdout.write("Le monde de démonstration est déjà chargé : rien à faire.")
+            else:
+                self._seed_small_world()
+                self.stdout.write(self.style.SUCCESS("Monde de démonstration chargé."))
+        if adherents:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEED_LOCK])
+                self._seed_bulk_world(adherents=adherents, agents=agents)
+        self.stdout.write(f"Durée : {time.monotonic() - started:.1f} s")
+        self._print_logins()
+
+    @staticmethod
+    def _demo_sirets() -> list[str]:
+        return [demo.make_siret(spec.category, index + 1) for index, spec in enumerate(demo.DEMO_ADHERENTS)]
+
+    def _seed_small_world(self) -> None:
+        regions = demo.ensure_regions()
+        specs = [
+            demo.AdherentSpec(**{**spec.__dict__, "siret": siret, "cos_serves": list(spec.cos_serves)})
+            for spec, siret in zip(demo.DEMO_ADHERENTS, self._demo_sirets(), strict=True)
+        ]
+        adherents = demo.create_adherents(specs, regions)
+        demo.populate_agents(adherents=adherents, specs=specs, agents=200, seed=0.2026)
+        by_name = {a.name: a for a in adherents}
+        self._seed_people(by_name, regions)
+
+    def _seed_people(self, by_name: dict[str, Adherent], regions) -> None:
+        users = {}
+        for login in DEMO_LOGINS:
+            users[login.email] = create_demo_user(
+                login, is_staff=login.email == "gestionnaire@demo.test",
+                is_superuser=login.email == "admin@demo.test",
+            )
+        saint_aubin = by_name["Ville de Saint-Aubin-sur-Loire"]
+        cos = by_name["COS de Saint-Aubin-sur-Loire"]
+
+        julien = Agent.objects.create(
+            user=users["agent@demo.test"], last_name="Martin", first_name="Julien", sex="M",
+            birth_date=datetime.date(1986, 4, 12), email="agent@demo.test", phone="06 12 34 56 78",
+            address="12 rue des Tilleuls", postcode="42130", city="Saint-Aubin-sur-Loire",
+        )
+        services.register_employment(actor=None, agent=julien, employer=saint_aubin,
+                                     employee_number="SA-00042", start_date=datetime.date(2014, 9, 1))
+        services.open_coverage(actor=None, agent=julien, adherent=cos, start=datetime.date(2016, 1, 1),
+                               source=Coverage.Source.COS_MEMBERSHIP)
+        FamilyMember.objects.bulk_create([
+            FamilyMember(agent=julien, relation="spouse", first_name="Élodie", last_name="Martin",
+                         birth_date=datetime.date(1988, 11, 3), is_dependent=False),
+            FamilyMember(agent=julien, relation="child", first_name="Léa", last_name="Martin",
+                         birth_date=datetime.date(2016, 5, 2)),
+            FamilyMember(agent=julien, relation="child", first_name="Hugo", last_name="Martin",
+                         birth_date=datetime.date(2020, 2, 17)),
+        ])
+
+        claire = Agent.objects.create(
+            user=users["correspondant@demo.test"], last_name="Dubois", first_name="Claire", sex="F",
+            birth_date=datetime.date(1979, 9, 23), email="correspondant@demo.test",
+            postcode="42130", city="Saint-Aubin-sur-Loire",
+        )
+        services.register_employment(actor=None, agent=claire, employer=saint_aubin,
+                                     employee_number="SA-00007", start_date=datetime.date(2008, 3, 1))
+        services.appoint_manager(actor=None, user=users["correspondant@demo.test"], adherent=saint_aubin,
+                                 role=Manager.Role.CORRESPONDENT)
+        services.appoint_manager(actor=None, user=users["correspondant2@demo.test"],
+                                 adherent=by_name["Département du Val-d'Argent"],
+                                 role=Manager.Role.CORRESPONDENT)
+        services.appoint_manager(actor=None, user=users["cos@demo.test"], adherent=cos,
+                                 role=Manager.Role.COS_ADMIN)
+
+        staff = users["gestionnaire@demo.test"]
+        StaffProfile.objects.create(user=staff, region=regions["ARA"], job_title="Gestionnaire conseil")
+        staff.groups.add(self._staff_group())
+
+    @staticmethod
+    def _staff_group() -> Group:
+        group, _ = Group.objects.get_or_create(name=STAFF_GROUP)
+        permissions = Permission.objects.filter(
+            content_type__app_label__in=["accounts", "adhesions", "cos", "prestations"]
+        ).exclude(codename__startswith="delete_")
+        audit_view = Permission.objects.filter(content_type__app_label="cnas", codename__startswith="view_")
+        group.permissions.set([*permissions, *audit_view])
+        return group
+
+    def _seed_bulk_world(self, *, adherents: int, agents: int) -> None:
+        rng = random.Random(adherents * 1_000_003 + agents)  # noqa: S311 - demo data, not secrets
+        specs = demo.generated_adherent_specs(adherents, offset=0, rng=rng)
+        if Adherent.objects.filter(siret=specs[0].siret).exists():
+            self.stdout.write("Ce monde généré est déjà chargé : rien à faire.")
+            return
+        regions = demo.ensure_regions()
+        t0 = time.monotonic()
+        created = demo.create_adherents(specs, regions)
+        self.stdout.write(f"{len(created)} adhérents créés en {time.monotonic() - t0:.1f} s")
+        if agents:
+            t0 = time.monotonic()
+            first, last = demo.populate_agents(adherents=created, specs=specs, agents=agents,
+                                               seed=rng.random())
+            self.stdout.write(f"{last - first + 1} agents (foyers, emplois, couvertures) créés "
+                              f"en {time.monotonic() - t0:.1f} s")
+
+    def _print_logins(self) -> None:
+        self.stdout.write(f"\nComptes de démonstration (mot de passe commun : {DEMO_PASSWORD})")
+        for login in DEMO_LOGINS:
+            mfa = f"  [code : python manage.py demo_totp {login.email}]" if login.totp_secret else ""
+            self.stdout.write(f"  {login.email:<28} {login.role}{mfa}")

@@ -1,0 +1,121 @@
+import pytest
+from django.core.cache import cache
+
+from cnas.celery import app as celery_app
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_and_clean_cache(settings):
+    """No manifest needed for tests; no rate limit or cache carried from a test to the next."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_eager():
+    """Tasks run in the test's own thread unless a test asks for the real worker."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+
+
+@pytest.fixture(scope="session")
+def celery_worker_thread(django_db_setup, django_db_blocker):
+    """A real Celery worker (thread, solo pool) consuming from the real Redis broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    celery_app.conf.task_always_eager = False
+    try:
+        with django_db_blocker.unblock(), start_worker(
+            celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10,
+        ) as worker:
+            yield worker
+    finally:
+        celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def real_worker(celery_worker_thread):
+    celery_app.conf.task_always_eager = False
+    yield celery_worker_thread
+    celery_app.conf.task_always_eager = True
+
+
+# --- Personas -----------------------------------------------------------------------------
+# Two tenants, each with an employer and its correspondent, an agent with an account and a
+# child, and a COS with its administrator; plus a staff member. Every view is tested with
+# the personas of one tenant asking for the other's pages.
+
+import datetime  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes  # noqa: E402
+from allauth.mfa.totp.internal.auth import TOTP  # noqa: E402
+
+from adhesions.models import Manager  # noqa: E402
+from tests import factories  # noqa: E402
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def enroll_totp(user):
+    TOTP.activate(user, TOTP_SECRET)
+    RecoveryCodes.activate(user)
+    return user
+
+
+@dataclass
+class Tenant:
+    employer: object
+    correspondent: object
+    agent: object
+    agent_user: object
+    child: object
+    cos: object
+    cos_admin: object
+
+
+def make_tenant(label: str) -> Tenant:
+    region = factories.RegionFactory(code=f"T{label}", name=f"Région {label}")
+    employer = factories.AdherentFactory(name=f"Commune {label}", region=region)
+    factories.AdhesionFactory(adherent=employer, covers_retired=True)
+    cos = factories.AdherentFactory(cos=True, name=f"COS {label}", region=region)
+    factories.AdhesionFactory(adherent=cos)
+    correspondent = enroll_totp(factories.UserFactory(email=f"rh-{label}@exemple.test"))
+    factories.ManagerFactory(user=correspondent, adherent=employer, role=Manager.Role.CORRESPONDENT)
+    cos_admin = enroll_totp(factories.UserFactory(email=f"cos-{label}@exemple.test"))
+    factories.ManagerFactory(user=cos_admin, adherent=cos, role=Manager.Role.COS_ADMIN)
+    agent_user = factories.UserFactory(email=f"agent-{label}@exemple.test")
+    agent = factories.AgentFactory(user=agent_user, first_name=f"Agent{label}", last_name=f"Nom{label}")
+    factories.EmploymentFactory(agent=agent, employer=employer)
+    factories.CoverageFactory(agent=agent, adherent=employer)
+    child = factories.FamilyMemberFactory(agent=agent, first_name=f"Enfant{label}")
+    return Tenant(employer, correspondent, agent, agent_user, child, cos, cos_admin)
+
+
+@pytest.fixture
+def tenant_a(db):
+    return make_tenant("a")
+
+
+@pytest.fixture
+def tenant_b(db):
+    return make_tenant("b")
+
+
+@pytest.fixture
+def staff_user(db):
+    profile = factories.StaffProfileFactory(user__email="equipe@exemple.test")
+    enroll_totp(profile.user)
+    return profile.user
+
+
+@pytest.fixture
+def today():
+    return datetime.date.today()
