@@ -18,12 +18,14 @@ def coverage_on(*, agent, day: datetime.date | None = None) -> Coverage | None:
 
 
 def roster_counts(*, adherent: Adherent, day: datetime.date | None = None) -> dict[str, int]:
-    """Headcounts of the roster on a day, in one query."""
+    """Headcounts of the roster on a day, in one query: agents employed that day, and
+    agents who left this employer on retirement before it (they stay on its roster)."""
     day = day or timezone.localdate()
-    return Employment.objects.filter(employer=adherent).on(day).aggregate(
-        total=Count("id"),
-        working=Count("id", filter=Q(agent__status="working")),
-        retired=Count("id", filter=Q(agent__status="retired")),
+    employed = Q(start_date__lte=day) & (Q(end_date__isnull=True) | Q(end_date__gte=day))
+    retired = Q(end_reason=Employment.EndReason.RETIREMENT, end_date__lt=day, agent__status="retired")
+    return Employment.objects.filter(employer=adherent).aggregate(
+        working=Count("agent", filter=employed, distinct=True),
+        retired=Count("agent", filter=retired, distinct=True),
     )
 
 

@@ -1,0 +1,65 @@
+"""The admin: every model registered, lists with search and filters, audit history."""
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.urls import reverse
+
+from cnas import audit
+from tests import factories
+from tests.conftest import enroll_totp
+
+pytestmark = pytest.mark.django_db
+
+OUR_APPS = {"cnas", "accounts", "adhesions", "cos", "prestations"}
+
+
+def test_every_model_of_our_apps_is_registered():
+    for model in apps.get_models():
+        if model._meta.app_label in OUR_APPS:
+            assert admin.site.is_registered(model), model
+
+
+@pytest.fixture
+def superuser_client(client, tenant_a):
+    user = enroll_totp(factories.UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(user)
+    return client
+
+
+def test_every_changelist_and_change_page_answers(superuser_client, tenant_a):
+    for model in admin.site._registry:
+        if model._meta.app_label not in OUR_APPS:
+            continue
+        info = (model._meta.app_label, model._meta.model_name)
+        url = reverse("admin:{}_{}_changelist".format(*info))
+        assert superuser_client.get(url, {"q": "a"}).status_code == 200, url
+        obj = model.objects.first()
+        if obj is not None:
+            assert superuser_client.get(reverse("admin:{}_{}_change".format(*info), args=[obj.pk])).status_code == 200
+
+
+def test_admin_is_titled_for_the_national_body(superuser_client):
+    assert "CNAS — administration" in superuser_client.get("/admin/").content.decode()
+
+
+def test_history_shows_the_audit_trail(superuser_client, tenant_a):
+    audit.record(actor=None, action="adhesion.suspend", target=tenant_a.employer, reason="Retard de paiement")
+    url = reverse("admin:adhesions_adherent_history", args=[tenant_a.employer.pk])
+    page = superuser_client.get(url).content.decode()
+    assert "adhesion.suspend" in page and "Retard de paiement" in page
+
+
+def test_admin_save_is_audited(superuser_client, tenant_a):
+    from cnas.models import AuditEntry
+
+    url = reverse("admin:adhesions_region_change", args=[tenant_a.employer.region.pk])
+    response = superuser_client.post(url, {"code": "NEW", "name": "Nouvelle région"})
+    assert response.status_code == 302
+    entry = AuditEntry.objects.for_object(tenant_a.employer.region).get()
+    assert entry.action == "admin.change" and entry.changes == {"champs": ["code", "name"]}
+
+
+def test_regional_staff_member_reaches_the_admin(client, staff_user):
+    client.force_login(staff_user)
+    assert client.get("/admin/").status_code == 200

@@ -1,0 +1,117 @@
+"""The settings, docker-compose.yml and the Dockerfile agree with each other."""
+
+import ast
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_SERVICES = ("web", "worker", "beat")
+
+
+def variables_read_by_settings() -> set[str]:
+    """Every NAME in env("NAME"), env.bool("NAME"), env.db("NAME")… of cnas/settings.py."""
+    tree = ast.parse((ROOT / "cnas" / "settings.py").read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        is_env = (isinstance(func, ast.Name) and func.id == "env") or (
+            isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "env"
+        )
+        if is_env and isinstance(node.args[0], ast.Constant):
+            names.add(node.args[0].value)
+    return names
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_settings_read_the_documented_variables():
+    assert {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"} <= variables_read_by_settings()
+
+
+def test_compose_has_the_five_services():
+    assert set(compose()["services"]) == {"web", "worker", "beat", "db", "redis"}
+    assert compose()["services"]["db"]["image"] == "postgres:15"
+
+
+def test_every_variable_compose_sets_is_read_by_the_settings():
+    read = variables_read_by_settings()
+    for name in APP_SERVICES:
+        service = compose()["services"][name]
+        environment = service["environment"]
+        assert set(environment) <= read, f"{name}: {set(environment) - read} not read by settings"
+        # and what production needs is set
+        assert {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"} <= set(environment)
+        assert environment["DEBUG"] == "0"
+        assert "db:5432" in environment["DATABASE_URL"] and "redis:6379" in environment["REDIS_URL"]
+
+
+def test_app_services_are_built_from_the_dockerfile_with_the_lock_file():
+    for name in APP_SERVICES:
+        assert compose()["services"][name]["build"] == "."
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "COPY pyproject.toml uv.lock" in dockerfile
+    assert re.search(r"uv sync --frozen", dockerfile)
+    assert "libharfbuzz-subset0" in dockerfile
+
+
+def test_compose_file_is_valid_against_the_compose_schema():
+    checker = Path(sys.executable).with_name("check-jsonschema")
+    result = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.compose-spec", str(ROOT / "docker-compose.yml")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_procfile_runs_web_worker_and_beat():
+    procfile = dict(
+        line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip()
+    )
+    assert set(procfile) == {"web", "worker", "beat"}
+    assert "gunicorn" in procfile["web"] and "${PORT" in procfile["web"]
+    assert "worker" in procfile["worker"] and "beat" in procfile["beat"]
+
+
+def clean_environ() -> dict[str, str]:
+    """The environment of a production process: none of the test-only switches."""
+    return {k: v for k, v in os.environ.items() if k not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "SECRET_KEY"}}
+
+
+def run_manage(*args, **env):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**clean_environ(), **env},
+    )
+
+
+def test_production_settings_pass_the_deploy_check_without_warning():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING",
+                        DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="example.org")
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+    assert "WARNING" not in result.stderr + result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = run_manage("check", DEBUG="0", ALLOWED_HOSTS="example.org")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_behaviour_is_on_with_debug_0():
+    code = ("from django.conf import settings as s; "
+            "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
+            "s.SECURE_HSTS_SECONDS > 0, s.ALLOWED_HOSTS)")
+    result = run_manage("shell", "--no-imports", "-c", code, DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50),
+                        ALLOWED_HOSTS="example.org")
+    assert result.stdout.strip() == "True True True True ['example.org']", result.stderr

@@ -1,0 +1,56 @@
+import pytest
+from django.core.management import call_command
+
+from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD
+from accounts.models import Agent, FamilyMember, User
+from adhesions.models import Adherent, Coverage, Employment, Manager
+from cnas.validators import validate_siret
+
+pytestmark = pytest.mark.django_db
+
+
+def counts():
+    return tuple(m.objects.count() for m in (User, Agent, FamilyMember, Adherent, Employment, Coverage, Manager))
+
+
+def test_seed_demo_builds_a_believable_world_once(capsys):
+    call_command("seed_demo")
+    first = counts()
+    assert 10 <= Adherent.objects.count() <= 12
+    assert 190 <= Agent.objects.count() <= 220
+    assert set(Adherent.objects.values_list("category", flat=True)) >= {"commune", "epci", "departement", "ccas",
+                                                                          "association"}
+    assert Adherent.objects.filter(kind="cos").count() == 2
+    for siret in Adherent.objects.values_list("siret", flat=True):
+        validate_siret(siret)
+    for login in DEMO_LOGINS:
+        assert User.objects.get(email=login.email).check_password(DEMO_PASSWORD)
+    agent = Agent.objects.get(user__email="agent@demo.test")
+    assert agent.household.filter(relation="child").count() == 2
+    assert Coverage.objects.filter(agent=agent).count() == 2  # employer and COS
+    assert Manager.objects.filter(user__email="correspondant@demo.test").count() == 1
+    assert Agent.objects.filter(user__email="correspondant@demo.test").exists()  # two spaces
+    assert Agent.objects.filter(status="retired").exists()
+    output = capsys.readouterr().out
+    assert "agent@demo.test" in output and DEMO_PASSWORD in output
+
+    call_command("seed_demo")
+    assert counts() == first
+    assert "déjà chargé" in capsys.readouterr().out
+
+
+def test_seed_demo_bulk_world(capsys):
+    call_command("seed_demo", agents=3000, adherents=60)
+    assert Adherent.objects.count() == 70
+    assert Agent.objects.count() >= 3200
+    generated = Agent.objects.filter(email__endswith="@agents.example")
+    assert generated.count() >= 2000
+    # every agent has exactly one employment, with an employer that is not a COS
+    assert Employment.objects.count() == Agent.objects.count()
+    assert not Employment.objects.filter(employer__kind="cos").exists()
+    assert Coverage.objects.filter(source="cos_membership").exists()
+    assert Coverage.objects.filter(source="retirement").exists()
+    assert FamilyMember.objects.filter(relation="child").exists()
+    before = counts()
+    call_command("seed_demo", agents=3000, adherents=60)
+    assert counts() == before
