@@ -53,7 +53,7 @@ run: deps database
 	@echo ""
 	@echo "Portail : http://127.0.0.1:$(PORT)   (Ctrl-C arrête le web, le worker et beat)"
 	@echo ""
-	PORT=$(PORT) $(VENV)/bin/honcho start --port $(PORT)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) $(VENV)/bin/honcho start --port $(PORT)
 
 lint: deps
 	$(VENV)/bin/ruff check .
