@@ -67,7 +67,7 @@ deploy-check: deps
 	  ALLOWED_HOSTS=example.org $(PY) manage.py check --deploy --fail-level WARNING
 
 pytest: deps system-deps
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --create-db
 
 test: deps system-deps lint migrations-check deploy-check pytest
 
