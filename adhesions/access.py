@@ -27,3 +27,15 @@ def require_some_adherent(user, *, role: str):
 
 CORRESPONDENT = Manager.Role.CORRESPONDENT
 COS_ADMIN = Manager.Role.COS_ADMIN
+
+
+def get_roster_line_or_404(adherent: Adherent, pk: int):
+    from adhesions.models import Employment
+
+    return get_object_or_404(Employment.objects.select_related("agent", "employer"), pk=pk, employer=adherent)
+
+
+def get_roster_import_or_404(adherent: Adherent, pk: int):
+    from adhesions.models import RosterImport
+
+    return get_object_or_404(RosterImport.objects.select_related("uploaded_by"), pk=pk, adherent=adherent)

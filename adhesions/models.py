@@ -1,6 +1,7 @@
 """Member structures, their adhesion, their staff roster, coverage and managers."""
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -10,6 +11,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from cnas.private_files import private_storage
 from cnas.validators import validate_french_postcode, validate_siret
 
 
@@ -169,6 +171,7 @@ class Employment(models.Model):
         RESIGNATION = "resignation", _("démission")
         DEATH = "death", _("décès")
         END_OF_CONTRACT = "end_of_contract", _("fin de contrat")
+        OTHER = "other", _("autre motif (absent d'un fichier complet)")
 
     agent = models.ForeignKey("accounts.Agent", verbose_name=_("agent"), on_delete=models.PROTECT,
                               related_name="employments")
@@ -311,3 +314,198 @@ def check_manager_role(*, adherent: Adherent, role: str) -> None:
             params={"role": Manager.Role(role).label, "kind": adherent.get_kind_display()},
             code="role_mismatch",
         )
+
+
+def _private_name(prefix: str, filename: str) -> str:
+    safe = "".join(c for c in filename if c.isalnum() or c in "._-")[-80:] or "fichier"
+    return f"{prefix}/{uuid.uuid4().hex}/{safe}"
+
+
+def upload_to_rosters(instance, filename: str) -> str:
+    return _private_name("rosters", filename)
+
+
+def upload_to_deliberations(instance, filename: str) -> str:
+    return _private_name("deliberations", filename)
+
+
+class RosterImport(models.Model):
+    """One upload of a roster spreadsheet: checked first, applied only on confirmation."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("en attente de vérification")
+        CHECKING = "checking", _("vérification en cours")
+        READY = "ready", _("vérifié, à confirmer")
+        INVALID = "invalid", _("erreurs à corriger")
+        APPLYING = "applying", _("application en cours")
+        APPLIED = "applied", _("appliqué")
+        FAILED = "failed", _("échec")
+        CANCELLED = "cancelled", _("annulé")
+
+    adherent = models.ForeignKey(Adherent, verbose_name=_("adhérent"), on_delete=models.PROTECT,
+                                 related_name="roster_imports")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("déposé par"), null=True,
+                                    blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("déposé le"), auto_now_add=True)
+    file = models.FileField(_("fichier"), storage=private_storage, upload_to=upload_to_rosters, max_length=255)
+    original_name = models.CharField(_("nom du fichier"), max_length=255)
+    sha256 = models.CharField(_("empreinte SHA-256"), max_length=64)
+    size = models.PositiveIntegerField(_("taille (octets)"))
+    is_complete = models.BooleanField(
+        _("fichier complet"), default=False,
+        help_text=_("Les agents en poste absents du fichier seront sortis de l'effectif."),
+    )
+    status = models.CharField(_("statut"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    line_count = models.PositiveIntegerField(_("lignes"), default=0)
+    created_count = models.PositiveIntegerField(_("créations"), default=0)
+    updated_count = models.PositiveIntegerField(_("mises à jour"), default=0)
+    closed_count = models.PositiveIntegerField(_("sorties"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("inchangés"), default=0)
+    error_count = models.PositiveIntegerField(_("erreurs"), default=0)
+    errors = models.JSONField(_("erreurs"), default=list, blank=True)
+    preview = models.JSONField(_("aperçu"), default=dict, blank=True)
+    failure = models.TextField(_("cause de l'échec"), blank=True)
+    applied_at = models.DateTimeField(_("appliqué le"), null=True, blank=True)
+    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("appliqué par"), null=True,
+                                   blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("import d'effectif")
+        verbose_name_plural = _("imports d'effectif")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.adherent}, {self.created_at:%d/%m/%Y %H:%M})"
+
+    @property
+    def progress_key(self) -> str:
+        return f"roster-import:{self.pk}:progress"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in {self.Status.PENDING, self.Status.CHECKING, self.Status.APPLYING}
+
+
+class Invitation(models.Model):
+    """An invitation by e-mail: an agent to open his account, or a co-correspondent."""
+
+    class Kind(models.TextChoices):
+        AGENT = "agent", _("agent")
+        CORRESPONDENT = "correspondent", _("gestionnaire (correspondant ou administrateur du COS)")
+
+    adherent = models.ForeignKey(Adherent, verbose_name=_("adhérent"), on_delete=models.CASCADE,
+                                 related_name="invitations")
+    kind = models.CharField(_("nature"), max_length=16, choices=Kind.choices)
+    email = models.EmailField(_("e-mail"))
+    agent = models.ForeignKey("accounts.Agent", verbose_name=_("agent"), null=True, blank=True,
+                              on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("invité par"), null=True,
+                                   blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("acceptée le"), null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("acceptée par"), null=True,
+                                    blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="agent") & Q(agent__isnull=False))
+                | (Q(kind="correspondent") & Q(agent__isnull=True)),
+                name="invitation_agent_iff_kind_agent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.email} — {self.adherent}"
+
+
+class PayrollDeclarationQuerySet(models.QuerySet):
+    def current(self) -> "PayrollDeclarationQuerySet":
+        """The latest declaration of each adherent and year (a correction replaces the one before)."""
+        return self.order_by("adherent_id", "-year", "-declared_at", "-id").distinct("adherent_id", "year")
+
+
+class PayrollDeclaration(models.Model):
+    """The yearly declaration of gross payroll and headcounts; never edited, superseded."""
+
+    adherent = models.ForeignKey(Adherent, verbose_name=_("adhérent"), on_delete=models.PROTECT,
+                                 related_name="payroll_declarations")
+    year = models.PositiveSmallIntegerField(_("année des salaires"))
+    gross_payroll = models.DecimalField(_("masse salariale brute (€)"), max_digits=12, decimal_places=2)
+    working_headcount = models.PositiveIntegerField(_("agents en activité"))
+    retired_headcount = models.PositiveIntegerField(_("retraités"))
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("déclarée par"), null=True,
+                                    blank=True, on_delete=models.SET_NULL, related_name="+")
+    declared_at = models.DateTimeField(_("déclarée le"), auto_now_add=True)
+    is_correction = models.BooleanField(_("correction par l'organisme"), default=False)
+    reason = models.TextField(_("motif de la correction"), blank=True)
+
+    objects = PayrollDeclarationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("déclaration de masse salariale")
+        verbose_name_plural = _("déclarations de masse salariale")
+        ordering = ["-year", "-declared_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(gross_payroll__gte=0), name="payroll_non_negative"),
+            models.CheckConstraint(condition=Q(year__gte=2000) & Q(year__lte=2100), name="payroll_year_range"),
+            models.CheckConstraint(condition=Q(is_correction=False) | ~Q(reason=""),
+                                   name="payroll_correction_has_reason"),
+        ]
+        indexes = [models.Index(fields=["adherent", "year", "-declared_at"], name="payroll_current_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.adherent} — {self.year}"
+
+
+class MembershipApplication(models.Model):
+    """A structure that is not a member yet asks to join (public form); staff decide."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("à instruire")
+        APPROVED = "approved", _("approuvée")
+        REJECTED = "rejected", _("refusée")
+
+    siret = models.CharField(_("SIRET"), max_length=14, validators=[validate_siret])
+    name = models.CharField(_("nom de la structure"), max_length=255)
+    kind = models.CharField(_("nature"), max_length=16, choices=AdherentKind.choices)
+    category = models.CharField(_("catégorie"), max_length=16, choices=AdherentCategory.choices)
+    address = models.CharField(_("adresse"), max_length=255)
+    postcode = models.CharField(_("code postal"), max_length=5, validators=[validate_french_postcode])
+    city = models.CharField(_("commune"), max_length=150)
+    contact_first_name = models.CharField(_("prénom du contact"), max_length=150)
+    contact_last_name = models.CharField(_("nom du contact"), max_length=150)
+    contact_role = models.CharField(_("fonction du contact"), max_length=150, blank=True)
+    contact_email = models.EmailField(_("e-mail du contact"))
+    contact_phone = models.CharField(_("téléphone du contact"), max_length=20, blank=True)
+    covers_retired = models.BooleanField(_("couvrir aussi les retraités"), default=False)
+    start_date = models.DateField(_("date d'effet souhaitée"))
+    deliberation = models.FileField(_("délibération (PDF)"), storage=private_storage,
+                                    upload_to=upload_to_deliberations, max_length=255)
+    region = models.ForeignKey(Region, verbose_name=_("délégation régionale"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+",
+                               help_text=_("À choisir par l'organisme avant l'approbation."))
+    status = models.CharField(_("statut"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("reçue le"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("décidée par"), null=True,
+                                   blank=True, on_delete=models.SET_NULL, related_name="+")
+    decision_reason = models.TextField(_("motif"), blank=True)
+    adherent = models.OneToOneField(Adherent, verbose_name=_("adhérent créé"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="application")
+
+    class Meta:
+        verbose_name = _("demande d'adhésion")
+        verbose_name_plural = _("demandes d'adhésion")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["siret"], condition=Q(status="pending"),
+                                    name="application_one_pending_per_siret"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.siret})"

@@ -25,6 +25,9 @@ else:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The portal's own address, for links in e-mails sent by the worker (no request there).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+INVITATION_MAX_AGE_DAYS = 14
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -49,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "cnas.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -177,6 +181,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=17),
     },
 }
+
+# Uploads: a document or a roster file is 10 MB at most; a larger request is refused
+# from its Content-Length before anything reads it.
+MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+MAX_REQUEST_SIZE = MAX_UPLOAD_SIZE + 256 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_VIEW = "cnas.views.rate_limited"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("sante/", views.health, name="health"),
     path("accounts/", include("allauth.urls")),
+    path("", include("adhesions.urls_public")),
     path("compte/", include("accounts.urls")),
     path("espace/", include("prestations.urls")),
     path("collectivite/", include("adhesions.urls")),

@@ -18,3 +18,8 @@ def health(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def rate_limited(request, exception=None):
+    """django-ratelimit's answer when a limit is reached (used by views that block)."""
+    return render(request, "429.html", status=429)

@@ -9,3 +9,11 @@ register = template.Library()
 def euros(amount):
     """{{ amount|euros }} -> 1 234,50 €"""
     return format_euros(amount)
+
+
+@register.filter
+def change(value):
+    """An audit change: [old, new] -> 'old → new'; anything else as it is."""
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return f"{value[0] if value[0] not in (None, '') else '—'} → {value[1] if value[1] not in (None, '') else '—'}"
+    return value

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from adhesions import views_public
+
+urlpatterns = [
+    path("adherer/", views_public.apply_for_membership, name="apply"),
+    path("invitation/<str:token>/", views_public.invitation, name="invitation"),
+    path("compte/rattachement/", views_public.attach, name="attach"),
+]
