@@ -6,6 +6,7 @@ from accounts.forms import DateInput
 from accounts.models import Agent
 from adhesions.models import Employment, PayrollDeclaration
 from adhesions.services import MAX_ROSTER_FILE_SIZE
+from cnas.forms import FrenchDecimalField
 
 
 def not_in_future(value):
@@ -93,12 +94,15 @@ class InviteCorrespondentForm(forms.Form):
 
 
 class PayrollDeclarationForm(forms.ModelForm):
+    gross_payroll = FrenchDecimalField(
+        label=_("Masse salariale brute (€)"), max_digits=12, decimal_places=2, min_value=0,
+        help_text=_("Total des rémunérations brutes de l'année, en euros (par exemple 1 234 567,89)."),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+
     class Meta:
         model = PayrollDeclaration
         fields = ["year", "gross_payroll", "working_headcount", "retired_headcount"]
-        localized_fields = ["gross_payroll"]
-        widgets = {"gross_payroll": forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})}
-        help_texts = {"gross_payroll": _("Total des rémunérations brutes de l'année, en euros.")}
 
     def clean_year(self):
         year = self.cleaned_data["year"]

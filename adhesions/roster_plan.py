@@ -24,7 +24,7 @@ FIELD_LABELS = {
     "last_name": "nom", "first_name": "prénom", "email": "e-mail", "birth_name": "nom de naissance",
     "sex": "sexe", "phone": "téléphone", "address": "adresse", "postcode": "code postal", "city": "commune",
     "start_date": "date d'entrée", "end_date": "date de sortie", "end_reason": "motif de sortie",
-    "status": "statut",
+    "status": "statut", "employee_number": "matricule", "birth_date": "date de naissance",
 }
 PREVIEW_LIMIT = 500
 

@@ -29,7 +29,7 @@ from adhesions.models import (
     check_manager_role,
 )
 from adhesions.roster_file import RosterFileError, parse_table
-from adhesions.roster_plan import Plan, apply_plan, build_plan
+from adhesions.roster_plan import FIELD_LABELS, Plan, apply_plan, build_plan
 from cnas import audit
 from cnas.money import round_cents
 from cnas.private_files import sha256_of
@@ -129,7 +129,7 @@ def update_roster_entry(*, actor, employment: Employment, employee_number: str, 
     agent.save()
     employment.save()
     after = {**{k: getattr(agent, k) for k in identity}, "employee_number": number, "start_date": start_date}
-    changed = {k: [_iso(before[k]), _iso(after[k])] for k in after if before[k] != after[k]}
+    changed = {FIELD_LABELS.get(k, k): [_iso(before[k]), _iso(after[k])] for k in after if before[k] != after[k]}
     if changed:
         sync_coverage(employer=employer, agent_ids=[agent.pk])
         audit.record(actor=actor, action="roster.update", target=employment, changes=changed)
@@ -160,7 +160,7 @@ def end_employment(*, actor, employment: Employment, end_date: datetime.date, re
     sync_coverage(employer=employer, agent_ids=[agent.pk])
     audit.record(actor=actor, action="roster.end", target=employment, reason=comment,
                  changes={"employeur": employer.name, "sortie": end_date.isoformat(),
-                          "motif": Employment.EndReason(reason).label})
+                          "motif": str(Employment.EndReason(reason).label)})
     return employment
 
 
@@ -414,7 +414,7 @@ def send_invitations(*, invitation_ids: list[int]) -> int:
 @transaction.atomic
 def accept_invitation(*, user, invitation: Invitation) -> Invitation:
     """Tie the account to the agent, or make it a correspondent of the adherent."""
-    invitation = Invitation.objects.select_for_update().select_related("agent", "adherent").get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update(of=("self",)).select_related("adherent").get(pk=invitation.pk)
     if invitation.accepted_at:
         raise ValidationError(_("Cette invitation a déjà été utilisée."))
     if invitation.kind == Invitation.Kind.AGENT:

@@ -158,9 +158,6 @@ class ApplicationForm(forms.ModelForm):
                                          "établissement public n'en est pas une."))
         return cleaned
 
-    def _post_clean(self):
-        pass  # the service validates the whole object
-
     def structure_fields(self):
         return [self[name] for name in self.Meta.fields if not name.startswith("contact_")]
 

@@ -1,0 +1,199 @@
+"""The roster in the collectivity space: list, search, filters, add, edit, end, export."""
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from accounts.models import Agent
+from adhesions.models import Coverage, Employment
+from adhesions.selectors import coverage_on
+from cnas.models import AuditEntry
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+
+
+@pytest.fixture
+def rh(client, tenant_a):
+    client.force_login(tenant_a.correspondent)
+    return client
+
+
+def roster_url(tenant, **params):
+    from urllib.parse import urlencode
+
+    return reverse("collectivite:roster", args=[tenant.employer.pk]) + ("?" + urlencode(params) if params else "")
+
+
+def names(response):
+    return [line.agent.last_name for line in response.context["page"]]
+
+
+def test_search_filter_and_sort(rh, tenant_a):
+    employer = tenant_a.employer
+    factories.EmploymentFactory(employer=employer, employee_number="Z900", agent__last_name="Zola",
+                                agent__first_name="Émile")
+    factories.EmploymentFactory(employer=employer, employee_number="B100", agent__last_name="Balzac",
+                                agent__first_name="Honoré", agent__status="retired", end_date=D(2020, 1, 31),
+                                end_reason="retirement")
+    factories.EmploymentFactory(employer=employer, employee_number="H200", agent__last_name="Hugo",
+                                agent__first_name="Victor", end_date=D(2019, 5, 1), end_reason="transfer")
+    factories.EmploymentFactory(agent__last_name="Ailleurs")  # another adherent's agent
+    assert names(rh.get(roster_url(tenant_a))) == ["Balzac", "Hugo", "Noma", "Zola"]
+    assert names(rh.get(roster_url(tenant_a, q="zol"))) == ["Zola"]
+    assert names(rh.get(roster_url(tenant_a, q="Z9"))) == ["Zola"]
+    assert names(rh.get(roster_url(tenant_a, q="émile zola"))) == ["Zola"]
+    assert names(rh.get(roster_url(tenant_a, situation="retired"))) == ["Balzac"]
+    assert names(rh.get(roster_url(tenant_a, situation="left"))) == ["Hugo"]
+    assert names(rh.get(roster_url(tenant_a, situation="working"))) == ["Noma", "Zola"]
+    assert names(rh.get(roster_url(tenant_a, covered="yes"))) == ["Noma"]
+    assert names(rh.get(roster_url(tenant_a, sort="-matricule"))) == ["Zola", "Noma", "Hugo", "Balzac"]
+    assert rh.get(roster_url(tenant_a, situation="nonsense")).status_code == 200  # bad input: no 500
+
+
+def test_roster_query_count_does_not_grow_with_the_roster(rh, tenant_a, django_assert_max_num_queries):
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert rh.get(roster_url(tenant_a, q="a", page=1)).status_code == 200
+        return len(ctx.captured_queries)
+
+    small = queries()
+    factories.EmploymentFactory.create_batch(120, employer=tenant_a.employer, agent__last_name="Nomad")
+    assert queries() == small
+    with django_assert_max_num_queries(12):
+        rh.get(roster_url(tenant_a, page=3))
+
+
+def test_pagination(rh, tenant_a):
+    factories.EmploymentFactory.create_batch(60, employer=tenant_a.employer)
+    first, second = rh.get(roster_url(tenant_a)), rh.get(roster_url(tenant_a, page=2))
+    assert len(first.context["page"]) == 50 and len(second.context["page"]) == 11
+    assert "Page 1 sur 2" in first.content.decode()
+
+
+def test_add_an_agent(rh, tenant_a):
+    response = rh.post(reverse("collectivite:roster_add", args=[tenant_a.employer.pk]), {
+        "employee_number": "N77", "last_name": "Curie", "first_name": "Marie", "birth_date": "1990-11-07",
+        "start_date": "2022-01-03", "email": "marie.curie@exemple.test",
+    })
+    assert response.status_code == 302
+    marie = Agent.objects.get(last_name="Curie")
+    assert coverage_on(agent=marie).adherent == tenant_a.employer
+    assert AuditEntry.objects.filter(action="roster.hire").count() == 1
+
+
+@pytest.mark.parametrize("data, field, message", [
+    ({"employee_number": "MAT-A"}, "employee_number", "déjà attribué"),
+    ({"birth_date": "2090-01-01"}, "birth_date", "futur"),
+    ({"start_date": "1980-01-01"}, "start_date", "précède"),
+    ({"email": "pas-un-mail"}, "email", "valide"),
+    ({"postcode": "123"}, "postcode", "code postal"),
+])
+def test_add_with_bad_input_changes_nothing(rh, tenant_a, data, field, message):
+    Employment.objects.filter(agent=tenant_a.agent).update(employee_number="MAT-A")
+    before = Agent.objects.count()
+    form = {"employee_number": "N77", "last_name": "Curie", "first_name": "Marie", "birth_date": "1990-11-07",
+            "start_date": "2022-01-03", **data}
+    response = rh.post(reverse("collectivite:roster_add", args=[tenant_a.employer.pk]), form)
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors[field])
+    assert Agent.objects.count() == before
+
+
+def test_edit_is_audited_and_shown_on_the_agent_page(rh, tenant_a):
+    line = Employment.objects.get(agent=tenant_a.agent)
+    url = reverse("collectivite:agent_edit", args=[tenant_a.employer.pk, line.pk])
+    response = rh.get(url)
+    assert response.context["form"].initial["last_name"] == "Noma"
+    response = rh.post(url, {"employee_number": line.employee_number, "last_name": "Nouveau-Nom",
+                             "first_name": "Agenta", "birth_date": "1985-06-15", "start_date": "2018-01-01"})
+    assert response.status_code == 302
+    page = rh.get(reverse("collectivite:agent", args=[tenant_a.employer.pk, line.pk])).content.decode()
+    assert "nom : Noma → Nouveau-Nom" in page
+
+
+def test_retirement_keeps_coverage_when_the_adhesion_covers_retired(rh, tenant_a):
+    line = Employment.objects.get(agent=tenant_a.agent)
+    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    response = rh.post(reverse("collectivite:agent_end", args=[tenant_a.employer.pk, line.pk]),
+                       {"end_date": yesterday.isoformat(), "reason": "retirement"})
+    assert response.status_code == 302
+    tenant_a.agent.refresh_from_db()
+    assert tenant_a.agent.status == "retired"
+    coverage = coverage_on(agent=tenant_a.agent)
+    assert coverage.adherent == tenant_a.employer and coverage.source == Coverage.Source.RETIREMENT
+
+
+def test_retirement_ends_coverage_when_the_adhesion_does_not_cover_retired(rh, tenant_a):
+    tenant_a.employer.adhesions.update(covers_retired=False)
+    line = Employment.objects.get(agent=tenant_a.agent)
+    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    rh.post(reverse("collectivite:agent_end", args=[tenant_a.employer.pk, line.pk]),
+            {"end_date": yesterday.isoformat(), "reason": "retirement"})
+    assert coverage_on(agent=tenant_a.agent) is None
+    assert coverage_on(agent=tenant_a.agent, day=yesterday).adherent == tenant_a.employer
+
+
+def test_resignation_ends_coverage_and_cannot_be_recorded_twice(rh, tenant_a):
+    line = Employment.objects.get(agent=tenant_a.agent)
+    url = reverse("collectivite:agent_end", args=[tenant_a.employer.pk, line.pk])
+    rh.post(url, {"end_date": "2024-03-31", "reason": "resignation"})
+    assert coverage_on(agent=tenant_a.agent) is None
+    response = rh.post(url, {"end_date": "2024-04-30", "reason": "death"})
+    assert "déjà terminé" in response.content.decode()
+    line.refresh_from_db()
+    assert line.end_date == D(2024, 3, 31)
+
+
+def test_end_before_start_is_refused(rh, tenant_a):
+    line = Employment.objects.get(agent=tenant_a.agent)
+    response = rh.post(reverse("collectivite:agent_end", args=[tenant_a.employer.pk, line.pk]),
+                       {"end_date": "2000-01-01", "reason": "resignation"})
+    assert "précède" in response.content.decode()
+
+
+def test_export_csv_and_xlsx_round_trip(rh, tenant_a, django_capture_on_commit_callbacks):
+    factories.EmploymentFactory(employer=tenant_a.employer, employee_number="X1", agent__last_name="Éluard",
+                                agent__first_name="Paul", agent__email="paul@exemple.test")
+    response = rh.get(reverse("collectivite:roster_csv", args=[tenant_a.employer.pk]))
+    assert response["Content-Type"].startswith("text/csv")
+    content = response.content.decode("utf-8")
+    assert content.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(content.lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][:3] == ["matricule", "nom", "prénom"]
+    assert ["X1", "Éluard", "Paul", "15/06/1985", "paul@exemple.test", "01/01/2018", "actif", "", "", "non"] in rows
+    # what was exported imports back unchanged
+    from adhesions import services
+
+    plan, _counts = services.import_roster_now(actor=None, adherent=tenant_a.employer, data=response.content,
+                                               filename="export.csv", is_complete=True, apply=False)
+    assert plan.errors == [] and plan.counts["created"] == plan.counts["updated"] == plan.counts["closed"] == 0
+
+    response = rh.get(reverse("collectivite:roster_xlsx", args=[tenant_a.employer.pk]), {"q": "éluard"})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert len(values) == 2 and values[1][1] == "Éluard"
+
+
+def test_another_adherents_roster_answers_404(rh, tenant_a, tenant_b):
+    other_line = Employment.objects.get(agent=tenant_b.agent)
+    for name in ("roster", "roster_csv", "roster_xlsx", "roster_add"):
+        assert rh.get(reverse(f"collectivite:{name}", args=[tenant_b.employer.pk])).status_code == 404
+    for name in ("agent", "agent_edit", "agent_end"):
+        assert rh.get(reverse(f"collectivite:{name}", args=[tenant_a.employer.pk, other_line.pk])).status_code == 404
+        assert rh.get(reverse(f"collectivite:{name}", args=[tenant_b.employer.pk, other_line.pk])).status_code == 404
+    assert rh.post(reverse("collectivite:agent_invite", args=[tenant_a.employer.pk, other_line.pk])).status_code == 404
+    assert rh.post(reverse("collectivite:roster_invite_all", args=[tenant_b.employer.pk])).status_code == 404
+
+
+def test_agents_and_cos_admins_have_no_access_to_the_roster(client, tenant_a):
+    for user in (tenant_a.agent_user, tenant_a.cos_admin):
+        client.force_login(user)
+        assert client.get(roster_url(tenant_a)).status_code == 404
