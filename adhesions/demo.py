@@ -10,7 +10,7 @@ import datetime
 import random
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, transaction
 from stdnum import luhn
 
 from adhesions.models import Adherent, AdherentCategory, AdherentKind, Adhesion, Region
@@ -194,7 +194,7 @@ def populate_agents(*, adherents: list[Adherent], specs: list[AdherentSpec], age
         bounds.append(acc)
         acc += spec.share / total_share
     cos_pairs = [(by_name[s.name].pk, by_name[served].pk) for s in specs for served in s.cos_serves]
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("LOCK TABLE accounts_agent IN EXCLUSIVE MODE")
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM accounts_agent")
         first = cursor.fetchone()[0] + 1
