@@ -1,24 +1,34 @@
 from django import forms as django_forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404
+from django.db.models import Count
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from adhesions import services
 from adhesions.models import (
     Adherent,
     Adhesion,
+    BankStatement,
+    Campaign,
+    CampaignChunk,
+    ContributionCall,
+    ContributionScale,
     Coverage,
     Employment,
     Invitation,
     Manager,
     MembershipApplication,
+    Payment,
     PayrollDeclaration,
     Region,
+    Reminder,
     RosterImport,
 )
+from adhesions.statements import StatementError, read_statement
 from cnas import private_files
 from cnas.admin import AuditedModelAdmin
 
@@ -235,3 +245,270 @@ class MembershipApplicationAdmin(PrivateFileAdminMixin, AuditedModelAdmin):
                 self.message_user(request, f"{application} : {' '.join(exc.messages)}", messages.ERROR)
             else:
                 self.message_user(request, _("Demande de %(name)s refusée.") % {"name": application.name})
+
+
+# --- Contributions ----------------------------------------------------------------------------
+
+@admin.register(ContributionScale)
+class ContributionScaleAdmin(AuditedModelAdmin):
+    list_display = ("year", "employer_mode", "payroll_rate", "floor_per_agent", "ceiling_per_agent",
+                    "flat_per_agent", "cos_per_agent", "retired_flat", "due_date", "grace_days", "campaign_link")
+    actions = ["start"]
+    fieldsets = (
+        (None, {"fields": ("year", "due_date", "grace_days")}),
+        (_("Employeurs"), {"fields": ("employer_mode", "payroll_rate", "floor_per_agent", "ceiling_per_agent",
+                                      "flat_per_agent", "retired_flat")}),
+        (_("COS"), {"fields": ("cos_per_agent",)}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        # once its campaign has started, a scale is what the issued calls were computed from
+        if obj is not None and Campaign.objects.filter(scale=obj).exists():
+            return [f.name for f in ContributionScale._meta.fields]
+        return []
+
+    @admin.display(description=_("campagne"))
+    def campaign_link(self, obj):
+        campaign = Campaign.objects.filter(scale=obj).first()
+        if campaign is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:adhesions_campaign_change", args=[campaign.pk]),
+                           campaign.get_status_display())
+
+    @admin.action(description=_("Lancer (ou reprendre) la campagne de cotisation"))
+    def start(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Choisissez un seul barème."), messages.ERROR)
+            return None
+        campaign = services.start_campaign(actor=request.user, scale=queryset.get())
+        return redirect("admin:adhesions_campaign_change", campaign.pk)
+
+
+class CampaignChunkInline(admin.TabularInline):
+    model = CampaignChunk
+    extra = 0
+    can_delete = False
+    fields = ("index", "first_call_id", "last_call_id", "status", "attempts", "error", "updated_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(AuditedModelAdmin):
+    list_display = ("__str__", "status", "computed_count", "started_by", "started_at", "finished_at")
+    readonly_fields = ("scale", "status", "started_by", "started_at", "computed_at", "finished_at", "computed_count")
+    inlines = [CampaignChunkInline]
+    change_form_template = "admin/adhesions/campaign/change_form.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/progression/", self.admin_site.admin_view(self.progress),
+                 name="adhesions_campaign_progress"),
+            path("<int:pk>/relancer/", self.admin_site.admin_view(self.retry), name="adhesions_campaign_retry"),
+            *super().get_urls(),
+        ]
+
+    @staticmethod
+    def figures(campaign: Campaign) -> dict:
+        calls = ContributionCall.objects.filter(campaign=campaign)
+        rendered = calls.exclude(pdf="").count()
+        chunks = dict(campaign.chunks.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+        total = campaign.computed_count
+        return {"status": campaign.status, "label": str(campaign.get_status_display()), "computed": total,
+                "rendered": rendered, "failed_chunks": chunks.get(CampaignChunk.Status.FAILED, 0),
+                "running": campaign.status in (Campaign.Status.COMPUTING, Campaign.Status.RENDERING),
+                "progress": int(100 * rendered / total) if total else (0 if campaign.status == "computing" else 100)}
+
+    def progress(self, request, pk):
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if not self.has_view_permission(request, campaign):
+            raise PermissionDenied
+        return JsonResponse(self.figures(campaign))
+
+    def retry(self, request, pk):
+        campaign = get_object_or_404(Campaign, pk=pk)
+        if request.method != "POST" or not self.has_change_permission(request, campaign):
+            raise PermissionDenied
+        count = services.retry_failed_chunks(actor=request.user, campaign=campaign)
+        self.message_user(request, _("%(count)s lot(s) relancé(s).") % {"count": count})
+        return redirect("admin:adhesions_campaign_change", campaign.pk)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        campaign = self.get_object(request, object_id)
+        extra_context = {**(extra_context or {}), "figures": self.figures(campaign) if campaign else None}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    extra = 0
+    can_delete = False
+    fields = ("paid_on", "amount", "means", "bank_reference", "recorded_by", "recorded_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ContributionCall)
+class ContributionCallAdmin(PrivateFileAdminMixin, AuditedModelAdmin):
+    private_file_field = "pdf"
+    list_display = ("reference", "adherent", "year", "kind", "amount", "paid_display", "balance_display",
+                    "due_date", "file_link")
+    list_filter = ("year", "kind", "adherent__kind", "adherent__region", "bound")
+    search_fields = ("reference", "adherent__name", "adherent__siret")
+    list_select_related = ("adherent",)
+    readonly_fields = [f.name for f in ContributionCall._meta.fields if f.name not in ("id", "pdf")] + ["file_link"]
+    exclude = ("pdf",)
+    inlines = [PaymentInline]
+    actions = ["regularise"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_balance()
+
+    @admin.display(description=_("payé"), ordering="paid")
+    def paid_display(self, obj):
+        return obj.paid
+
+    @admin.display(description=_("solde"), ordering="balance")
+    def balance_display(self, obj):
+        return obj.balance
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Émettre une régularisation d'après les données actuelles"))
+    def regularise(self, request, queryset):
+        for call in queryset.filter(kind=ContributionCall.Kind.INITIAL).select_related("adherent"):
+            try:
+                new = services.regularise(actor=request.user, adherent=call.adherent, year=call.year,
+                                          reason="Régularisation depuis l'administration")
+            except ValidationError as exc:
+                self.message_user(request, f"{call.reference} : {' '.join(exc.messages)}", messages.WARNING)
+            else:
+                self.message_user(request, _("%(ref)s émis : %(amount)s €.") % {"ref": new.reference,
+                                                                                 "amount": new.amount})
+
+
+class PaymentForm(django_forms.ModelForm):
+    class Meta:
+        model = Payment
+        fields = ["call", "amount", "paid_on", "means", "bank_reference"]
+
+
+@admin.register(Payment)
+class PaymentAdmin(AuditedModelAdmin):
+    """Payments are added, never edited: a correction is a negative payment."""
+
+    form = PaymentForm
+    list_display = ("call", "amount", "paid_on", "means", "bank_reference", "recorded_by", "recorded_at")
+    list_filter = ("means", ("paid_on", admin.DateFieldListFilter))
+    search_fields = ("call__reference", "call__adherent__name", "bank_reference")
+    autocomplete_fields = ("call",)
+    list_select_related = ("call", "recorded_by")
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        payment = services.record_payment(actor=request.user, call=data["call"], amount=data["amount"],
+                                          paid_on=data["paid_on"], means=data["means"],
+                                          bank_reference=data["bank_reference"])
+        obj.pk = payment.pk
+
+
+class BankStatementForm(django_forms.ModelForm):
+    class Meta:
+        model = BankStatement
+        fields = ["file"]
+
+    def clean_file(self):
+        uploaded = self.cleaned_data["file"]
+        try:
+            read_statement(uploaded.read(), uploaded.name)
+        except StatementError as exc:
+            raise django_forms.ValidationError(str(exc)) from exc
+        finally:
+            uploaded.seek(0)
+        return uploaded
+
+
+@admin.register(BankStatement)
+class BankStatementAdmin(PrivateFileAdminMixin, AuditedModelAdmin):
+    private_file_field = "file"
+    form = BankStatementForm
+    list_display = ("original_name", "format", "uploaded_at", "uploaded_by", "line_count", "matched_count",
+                    "already_count", "unmatched_count")
+    readonly_fields = ("original_name", "format", "uploaded_by", "uploaded_at", "line_count", "matched_count",
+                       "already_count", "unmatched_table", "file_link")
+
+    def get_fields(self, request, obj=None):
+        return ["file"] if obj is None else list(self.readonly_fields)
+
+    @admin.display(description=_("non rapprochées"))
+    def unmatched_count(self, obj):
+        return len(obj.unmatched)
+
+    @admin.display(description=_("lignes à traiter par l'équipe"))
+    def unmatched_table(self, obj):
+        if not obj.unmatched:
+            return "—"
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                                ((u["date"], u["amount"], u["text"], u["reason"]) for u in obj.unmatched))
+        return format_html("<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+                           "<tbody>{}</tbody></table>", _("date"), _("montant"), _("libellé"), _("motif"), rows)
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        statement = services.import_statement(actor=request.user, uploaded=form.cleaned_data["file"])
+        obj.pk = statement.pk
+        self.message_user(request, _("%(matched)s paiement(s) rapproché(s), %(left)s ligne(s) à traiter, "
+                                     "%(already)s déjà enregistrée(s).") % {
+            "matched": statement.matched_count, "left": len(statement.unmatched), "already": statement.already_count})
+
+
+@admin.register(Reminder)
+class ReminderAdmin(AuditedModelAdmin):
+    list_display = ("call", "level", "balance", "sent_at")
+    list_filter = ("level",)
+    search_fields = ("call__reference", "call__adherent__name")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CampaignChunk)
+class CampaignChunkAdmin(AuditedModelAdmin):
+    list_display = ("campaign", "index", "first_call_id", "last_call_id", "status", "attempts", "updated_at")
+    list_filter = ("status", "campaign")
+    search_fields = ("error",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,9 +1,11 @@
 """Read-only questions about adherents and entitlement, asked in one place."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from adhesions.models import Adherent, Coverage, Employment
 
@@ -32,3 +34,66 @@ def roster_counts(*, adherent: Adherent, day: datetime.date | None = None) -> di
 def covered_count(*, adherent: Adherent, day: datetime.date | None = None) -> int:
     day = day or timezone.localdate()
     return Coverage.objects.on(day).filter(adherent=adherent).values("agent").distinct().count()
+
+
+def calls_with_balance(*, adherent: Adherent):
+    from adhesions.models import ContributionCall
+
+    return ContributionCall.objects.filter(adherent=adherent).with_balance().order_by("-year", "issued_at")
+
+
+def arrears(*, adherent_ids, day: datetime.date | None = None) -> dict[int, int]:
+    """Adherents in arrears on ``day``: a call with a balance left past its due date plus the
+    grace period of its year's scale. Returns {adherent id: the oldest such year}."""
+    from django.db.models import DateField, ExpressionWrapper, F, Min, OuterRef, Subquery
+
+    from adhesions.models import ContributionCall, ContributionScale
+
+    day = day or timezone.localdate()
+    grace = ContributionScale.objects.filter(year=OuterRef("year")).values("grace_days")[:1]
+    late = (ContributionCall.objects.filter(adherent_id__in=adherent_ids).with_balance()
+            .filter(balance__gt=0)
+            .annotate(grace=Subquery(grace))
+            .annotate(limit=ExpressionWrapper(F("due_date") + F("grace"), output_field=DateField()))
+            .filter(limit__lt=day))
+    return dict(late.values("adherent_id").annotate(year=Min("year")).values_list("adherent_id", "year"))
+
+
+@dataclass(frozen=True)
+class Entitlement:
+    """Is the agent covered on a day, by which adherent, and may he or she order now?"""
+
+    coverage: Coverage | None
+    blocked_year: int | None = None
+
+    @property
+    def covered(self) -> bool:
+        return self.coverage is not None
+
+    @property
+    def may_order(self) -> bool:
+        return self.coverage is not None and self.blocked_year is None
+
+    @property
+    def reason(self) -> str:
+        if self.coverage is None:
+            return _("Aucun adhérent ne vous ouvre droit aux prestations à cette date.")
+        if self.blocked_year is not None:
+            return _("Votre collectivité n'est pas à jour de sa cotisation %(year)s : les nouvelles demandes "
+                     "sont suspendues jusqu'à son règlement.") % {"year": self.blocked_year}
+        return _("Vous êtes couvert(e) par %(name)s.") % {"name": self.coverage.adherent.name}
+
+
+def entitlement_on(*, agent, day: datetime.date | None = None) -> Entitlement:
+    """The one question of entitlement: covered on ``day``, by whom, and is that adherent's
+    contribution up to date? An agent covered by several adherents may order through any
+    one that is up to date."""
+    day = day or timezone.localdate()
+    coverages = list(Coverage.objects.on(day).filter(agent=agent).select_related("adherent").order_by("period"))
+    if not coverages:
+        return Entitlement(coverage=None)
+    late = arrears(adherent_ids=[c.adherent_id for c in coverages], day=day)
+    for coverage in coverages:
+        if coverage.adherent_id not in late:
+            return Entitlement(coverage=coverage)
+    return Entitlement(coverage=coverages[0], blocked_year=late[coverages[0].adherent_id])

@@ -24,4 +24,7 @@ urlpatterns = [
     path("<int:pk>/imports/<int:imp>/fichier/", views.import_file, name="import_file"),
     path("<int:pk>/correspondants/", views.correspondents, name="correspondents"),
     path("<int:pk>/masse-salariale/", views.payroll, name="payroll"),
+    path("<int:pk>/cotisations/", views.contributions, name="contributions"),
+    path("<int:pk>/cotisations/<int:call>/pdf/", views.call_pdf, name="call_pdf"),
+    path("<int:pk>/cotisations/attestation/<int:year>/", views.certificate, name="certificate"),
 ]

@@ -1,4 +1,5 @@
 import csv
+import datetime
 import io
 from functools import wraps
 
@@ -7,8 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,9 +31,10 @@ from adhesions.forms import (
     RosterEntryForm,
     RosterImportForm,
 )
-from adhesions.models import Coverage, Employment, Invitation, PayrollDeclaration, RosterImport
+from adhesions.models import ContributionCall, Coverage, Employment, Invitation, PayrollDeclaration, RosterImport
 from cnas import private_files
 from cnas.models import AuditEntry
+from cnas.pdf import render_pdf
 
 ROSTER_PAGE_SIZE = 50
 
@@ -360,3 +362,68 @@ def payroll(request, adherent):
         "adherent": adherent, "form": form, "declarations": declarations, "current_ids": current_ids,
     })
 
+
+
+# --- Contributions (correspondents here, COS administrators through cos.urls) --------------
+
+def _contribution_context(adherent) -> dict:
+    calls = list(selectors.calls_with_balance(adherent=adherent).select_related("regularises"))
+    years = {}
+    for call in calls:
+        total = years.setdefault(call.year, {"year": call.year, "amount": 0, "paid": 0, "balance": 0})
+        total["amount"] += call.amount
+        total["paid"] += call.paid
+        total["balance"] += call.balance
+    for total in years.values():
+        total["settled"] = total["balance"] <= 0
+    late = selectors.arrears(adherent_ids=[adherent.pk])
+    return {"adherent": adherent, "calls": calls, "years": sorted(years.values(), key=lambda t: -t["year"]),
+            "late_year": late.get(adherent.pk)}
+
+
+def contributions_view(role: str, template: str):
+    @login_required
+    @require_GET
+    def view(request, pk: int):
+        adherent = get_managed_adherent_or_404(request.user, pk, role=role)
+        return render(request, template, _contribution_context(adherent))
+
+    return view
+
+
+def call_pdf_view(role: str):
+    @login_required
+    @require_GET
+    def view(request, pk: int, call: int):
+        adherent = get_managed_adherent_or_404(request.user, pk, role=role)
+        record = get_object_or_404(ContributionCall, pk=call, adherent=adherent)
+        if not record.pdf:
+            raise Http404  # still being rendered by the campaign
+        return private_files.serve(record.pdf, filename=f"{record.reference}.pdf", inline=True)
+
+    return view
+
+
+def certificate_view(role: str):
+    @login_required
+    @require_GET
+    def view(request, pk: int, year: int):
+        adherent = get_managed_adherent_or_404(request.user, pk, role=role)
+        calls = list(selectors.calls_with_balance(adherent=adherent).filter(year=year))
+        if not calls or sum(c.balance for c in calls) > 0:
+            raise Http404  # the certificate exists once the year is paid
+        content = render_pdf("adhesions/pdf/certificate.html", {
+            "adherent": adherent, "year": year, "calls": calls, "today": timezone.localdate(),
+            "adhesion": adherent.adhesions.active_on(datetime.date(year, 12, 31)).first()
+            or adherent.adhesions.first()})
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="attestation-{year}-{adherent.siret}.pdf"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    return view
+
+
+contributions = contributions_view(CORRESPONDENT, "adhesions/contributions.html")
+call_pdf = call_pdf_view(CORRESPONDENT)
+certificate = certificate_view(CORRESPONDENT)

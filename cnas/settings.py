@@ -180,6 +180,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cnas.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
     },
+    "contribution-reminders": {
+        "task": "adhesions.tasks.send_contribution_reminders",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    "resume-unfinished-campaigns": {
+        "task": "adhesions.tasks.resume_unfinished_campaigns",
+        "schedule": crontab(minute="*/10"),
+        "kwargs": {"idle_minutes": 10},
+    },
 }
 
 # Uploads: a document or a roster file is 10 MB at most; a larger request is refused
@@ -212,7 +221,19 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 PORTAL_NAME = "CNAS"
+# The national body as its documents name it: where adherents pay their contribution.
+NATIONAL_BODY = {
+    "name": "CNAS — Comité national d'action sociale",
+    "address": "12 rue de l'Entraide, 75015 Paris",
+    "siret": "31000000500176",
+    "iban": "FR76 3000 6000 0112 3456 7890 189",
+    "bic": "AGRIFRPPXXX",
+}
 PORTAL_FULL_NAME = "Comité national d'action sociale pour le personnel des collectivités territoriales"

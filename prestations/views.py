@@ -9,11 +9,13 @@ from adhesions import selectors
 def home(request):
     agent = request.agent
     today = timezone.localdate()
+    entitlement = selectors.entitlement_on(agent=agent, day=today)
     context = {
         "agent": agent,
         "employments": agent.employments.on(today).select_related("employer"),
         "household": agent.household.all(),
-        "coverage": selectors.coverage_on(agent=agent, day=today),
+        "entitlement": entitlement,
+        "coverage": entitlement.coverage,
         "today": today,
     }
     return render(request, "prestations/home.html", context)

@@ -44,6 +44,8 @@ class Command(BaseCommand):
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEED_LOCK])
                 self._seed_bulk_world(adherents=adherents, agents=agents)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # fresh statistics for the planner after bulk loads
         self.stdout.write(f"Durée : {time.monotonic() - started:.1f} s")
         self._print_logins()
 
