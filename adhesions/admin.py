@@ -482,7 +482,7 @@ class BankStatementAdmin(PrivateFileAdminMixin, AuditedModelAdmin):
 
     def save_model(self, request, obj, form, change):
         statement = services.import_statement(actor=request.user, uploaded=form.cleaned_data["file"])
-        obj.pk = statement.pk
+        obj.pk, obj.original_name = statement.pk, statement.original_name
         self.message_user(request, _("%(matched)s paiement(s) rapproché(s), %(left)s ligne(s) à traiter, "
                                      "%(already)s déjà enregistrée(s).") % {
             "matched": statement.matched_count, "left": len(statement.unmatched), "already": statement.already_count})

@@ -9,6 +9,7 @@ minutes, not hours. ``setseed`` makes every world the same for the same sizes.
 import datetime
 import random
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import connection, transaction
 from stdnum import luhn
@@ -309,3 +310,44 @@ _POPULATE_SQL = [
     ) AS k
     """,
 ]
+
+
+# --- Contributions of the demo world ---------------------------------------------------------
+
+AVERAGE_GROSS_SALARY = Decimal("31200")
+UNPAID = {"Commune de Kerlouan-Plage", "Commune de Montclar-de-Quercy"}  # in arrears, to show the blocking
+
+
+def seed_contributions(*, adherents: list[Adherent], today: datetime.date) -> None:
+    """Scales for this year and the next, payroll declarations, this year's campaign issued
+    and mostly paid (two communes in arrears); next year's campaign is left for staff to run."""
+    from adhesions import services
+    from adhesions.models import ContributionScale, PayrollDeclaration
+    from adhesions.selectors import roster_counts
+
+    year = today.year
+    for scale_year in (year, year + 1):
+        ContributionScale.objects.get_or_create(year=scale_year, defaults={
+            "employer_mode": ContributionScale.Mode.PAYROLL, "payroll_rate": Decimal("0.86"),
+            "floor_per_agent": Decimal("150.00"), "ceiling_per_agent": Decimal("420.00"),
+            "flat_per_agent": Decimal("212.00"), "cos_per_agent": Decimal("125.00"),
+            "retired_flat": Decimal("137.80"), "due_date": datetime.date(scale_year, 3, 31), "grace_days": 60})
+    for adherent in adherents:
+        if adherent.is_cos or not adherent.adhesions.exists():
+            continue
+        for declared_year in (year - 1, year):
+            if declared_year == year and adherent.name == "Ville de Saint-Aubin-sur-Loire":
+                continue  # left for the demo correspondent to declare
+            counts = roster_counts(adherent=adherent, day=datetime.date(declared_year, 12, 31))
+            PayrollDeclaration.objects.create(
+                adherent=adherent, year=declared_year, working_headcount=counts["working"],
+                retired_headcount=counts["retired"], gross_payroll=AVERAGE_GROSS_SALARY * counts["working"])
+    campaign = services.run_campaign_now(actor=None, scale=ContributionScale.objects.get(year=year))
+    for call in campaign.calls.select_related("adherent"):
+        if call.adherent.name in UNPAID:
+            if call.adherent.name == "Commune de Montclar-de-Quercy":
+                services.record_payment(actor=None, call=call, amount=(call.amount / 2).quantize(Decimal("0.01")),
+                                        paid_on=datetime.date(year, 4, 20), bank_reference=call.reference)
+            continue
+        services.record_payment(actor=None, call=call, amount=call.amount, paid_on=datetime.date(year, 3, 15),
+                                bank_reference=f"VIR {call.adherent.name.upper()} {call.reference}")

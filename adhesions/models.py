@@ -741,7 +741,7 @@ class BankStatement(models.Model):
         ordering = ["-uploaded_at"]
 
     def __str__(self) -> str:
-        return f"{self.original_name} ({self.uploaded_at:%d/%m/%Y})"
+        return self.original_name or f"Relevé {self.pk}"
 
 
 class Reminder(models.Model):

@@ -31,6 +31,21 @@ def test_seed_demo_builds_a_believable_world_once(capsys):
     assert Manager.objects.filter(user__email="correspondant@demo.test").count() == 1
     assert Agent.objects.filter(user__email="correspondant@demo.test").exists()  # two spaces
     assert Agent.objects.filter(status="retired").exists()
+    # this year's campaign is issued, mostly paid; two communes are in arrears
+    from django.utils import timezone
+
+    from adhesions.models import ContributionCall, ContributionScale
+    from adhesions.selectors import arrears, entitlement_on
+
+    year = timezone.localdate().year
+    assert set(ContributionScale.objects.values_list("year", flat=True)) == {year, year + 1}
+    calls = ContributionCall.objects.filter(year=year)
+    assert calls.count() == 9 and not calls.filter(pdf="").exists()
+    late = arrears(adherent_ids=Adherent.objects.values_list("pk", flat=True),
+                   day=timezone.localdate().replace(month=12, day=31))
+    assert {Adherent.objects.get(pk=pk).name for pk in late} == {"Commune de Kerlouan-Plage",
+                                                                   "Commune de Montclar-de-Quercy"}
+    assert entitlement_on(agent=agent, day=timezone.localdate().replace(month=12, day=31)).may_order
     output = capsys.readouterr().out
     assert "agent@demo.test" in output and DEMO_PASSWORD in output
 

@@ -7,6 +7,7 @@ import time
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.utils import timezone
 
 from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, create_demo_user
 from accounts.models import Agent, FamilyMember, StaffProfile
@@ -63,6 +64,7 @@ class Command(BaseCommand):
         demo.populate_agents(adherents=adherents, specs=specs, agents=200, seed=0.2026)
         by_name = {a.name: a for a in adherents}
         self._seed_people(by_name, regions)
+        demo.seed_contributions(adherents=adherents, today=timezone.localdate())
 
     def _seed_people(self, by_name: dict[str, Adherent], regions) -> None:
         users = {}
