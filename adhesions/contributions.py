@@ -21,6 +21,7 @@ The same SELECT serves the campaign (INSERT … SELECT, one statement for all ca
 dry run (totals), the regularisation of one adherent, and the benchmark's floor.
 """
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -162,18 +163,21 @@ SELECT c.adherent_id, %(year)s::int, 'initial', %(campaign)s::bigint,
        c.months, c.bound, c.amount,
        jsonb_build_object('agents_part', round(c.agents_part, 2), 'retired_part', round(c.retired_part, 2),
                           'kind', c.kind),
-       now(), %(due_date)s::date, '', 0
+       (%(issued_on)s::date + time '12:00') AT TIME ZONE 'Europe/Paris',
+       GREATEST(%(due_date)s::date, %(issued_on)s::date + 30), '', 0
 FROM ({computation}) c
 ON CONFLICT (adherent_id, year) WHERE kind = 'initial' DO NOTHING
 """
 
 
-def insert_calls(scale: ContributionScale, *, campaign_id: int) -> int:
+def insert_calls(scale: ContributionScale, *, campaign_id: int, issued_on: datetime.date) -> int:
     """Issue every initial call of the year not issued yet, in one statement; return how
-    many were inserted. A call already issued is never touched."""
+    many were inserted. A call already issued is never touched. A call issued late (an
+    adherent that joined during the year) is due 30 days after its issue at the earliest."""
     with connection.cursor() as cursor:
         cursor.execute(INSERT_SQL.format(computation=computation_sql()),
-                       {**scale_params(scale), "campaign": campaign_id, "due_date": scale.due_date})
+                       {**scale_params(scale), "campaign": campaign_id, "due_date": scale.due_date,
+                        "issued_on": issued_on})
         return cursor.rowcount
 
 

@@ -342,7 +342,8 @@ def seed_contributions(*, adherents: list[Adherent], today: datetime.date) -> No
             PayrollDeclaration.objects.create(
                 adherent=adherent, year=declared_year, working_headcount=counts["working"],
                 retired_headcount=counts["retired"], gross_payroll=AVERAGE_GROSS_SALARY * counts["working"])
-    campaign = services.run_campaign_now(actor=None, scale=ContributionScale.objects.get(year=year))
+    campaign = services.run_campaign_now(actor=None, scale=ContributionScale.objects.get(year=year),
+                                         issued_on=min(today, datetime.date(year, 1, 15)))
     for call in campaign.calls.select_related("adherent"):
         if call.adherent.name in UNPAID:
             if call.adherent.name == "Commune de Montclar-de-Quercy":

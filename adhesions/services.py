@@ -591,13 +591,13 @@ def start_campaign(*, actor, scale: ContributionScale) -> Campaign:
     return campaign
 
 
-def compute_campaign(*, campaign_id: int) -> list[int]:
+def compute_campaign(*, campaign_id: int, issued_on: datetime.date | None = None) -> list[int]:
     """Worker side: issue the calls in one statement and cut them into chunks; return the
     chunks to render. Safe to run twice."""
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().select_related("scale").get(pk=campaign_id)
         if campaign.status == Campaign.Status.COMPUTING:
-            insert_calls(campaign.scale, campaign_id=campaign.pk)
+            insert_calls(campaign.scale, campaign_id=campaign.pk, issued_on=issued_on or timezone.localdate())
             covered = list(CampaignChunk.objects.filter(campaign=campaign).values_list("last_call_id", flat=True))
             after = max(covered, default=0)
             ids = list(ContributionCall.objects.filter(campaign=campaign, id__gt=after).order_by("id")
@@ -705,14 +705,16 @@ def resume_unfinished_campaigns(*, idle_for: datetime.timedelta | None = None) -
     return resumed
 
 
-def run_campaign_now(*, actor, scale: ContributionScale, progress=lambda text: None) -> Campaign:
-    """The command line's path: the same steps as the worker, one after the other."""
+def run_campaign_now(*, actor, scale: ContributionScale, progress=lambda text: None,
+                     issued_on: datetime.date | None = None) -> Campaign:
+    """The command line's path: the same steps as the worker, one after the other
+    (``issued_on`` lets the demo world date its campaign from January)."""
     with transaction.atomic():
         campaign, created = Campaign.objects.get_or_create(scale=scale, defaults={"started_by": _user(actor)})
         if not created:
             Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.COMPUTING, finished_at=None)
         audit.record(actor=actor, action="campaign.command", target=campaign)
-    chunks = compute_campaign(campaign_id=campaign.pk)
+    chunks = compute_campaign(campaign_id=campaign.pk, issued_on=issued_on)
     progress(f"{Campaign.objects.get(pk=campaign.pk).computed_count} appels calculés, {len(chunks)} lots à éditer")
     for number, chunk_id in enumerate(chunks, start=1):
         render_chunk(chunk_id=chunk_id)

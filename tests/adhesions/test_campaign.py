@@ -57,8 +57,11 @@ def test_campaign_issues_and_renders_every_call_once(scale, world, django_captur
     assert {c.render_count for c in calls} == {1}
     call = calls.get(adherent=tenant_a.employer)
     assert call.amount == Decimal("344.00") and call.reference == f"C{Y}-{tenant_a.employer.pk:06d}"
+    # due at the scale's date, or 30 days after issue for a call issued later than that
+    due = max(D(Y, 3, 31), datetime.date.today() + datetime.timedelta(days=30))
+    assert call.due_date == due
     text = pdf_text(call)
-    for expected in [call.reference, "Commune a", tenant_a.employer.siret, "31/03/" + str(Y), "344,00",
+    for expected in [call.reference, "Commune a", tenant_a.employer.siret, due.strftime("%d/%m/%Y"), "344,00",
                      "FR76 3000 6000 0112 3456 7890 189", "40 000,00"]:
         assert expected in text.replace("\u202f", " ").replace("\xa0", " "), expected
     cos_call = calls.get(adherent=tenant_a.cos)
