@@ -599,12 +599,12 @@ class CampaignChunk(models.Model):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="chunks")
     index = models.PositiveIntegerField(_("numéro"))
-    first_call_id = models.BigIntegerField()
-    last_call_id = models.BigIntegerField()
+    first_call_id = models.BigIntegerField(_("premier appel"))
+    last_call_id = models.BigIntegerField(_("dernier appel"))
     status = models.CharField(_("statut"), max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
     error = models.TextField(_("erreur"), blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True)
 
     class Meta:
         verbose_name = _("lot d'édition")
