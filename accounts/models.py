@@ -1,12 +1,16 @@
 """People: users who log in, agents who benefit, their households, staff profiles."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cnas.private_files import private_storage
 from cnas.validators import validate_bic, validate_french_postcode, validate_iban
 
 
@@ -164,6 +168,46 @@ class FamilyMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name.upper()} ({self.get_relation_display()})"
+
+
+def upload_to_tax_notices(instance, filename: str) -> str:
+    import uuid
+
+    safe = "".join(c for c in filename if c.isalnum() or c in "._-")[-80:] or "avis.pdf"
+    return f"tax-notices/{uuid.uuid4().hex}/{safe}"
+
+
+class TaxDeclaration(models.Model):
+    """The household's reference tax income and tax shares for a year, with the notice."""
+
+    agent = models.ForeignKey(Agent, verbose_name=_("agent"), on_delete=models.CASCADE,
+                              related_name="tax_declarations")
+    year = models.PositiveSmallIntegerField(_("année des revenus"))
+    reference_income = models.DecimalField(_("revenu fiscal de référence (€)"), max_digits=12, decimal_places=2)
+    shares = models.DecimalField(_("nombre de parts"), max_digits=4, decimal_places=2)
+    notice = models.FileField(_("avis d'imposition (PDF)"), storage=private_storage,
+                              upload_to=upload_to_tax_notices, max_length=255)
+    declared_at = models.DateTimeField(_("déclaré le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("déclaration fiscale")
+        verbose_name_plural = _("déclarations fiscales")
+        ordering = ["agent", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "year"], name="tax_one_per_year"),
+            models.CheckConstraint(condition=Q(reference_income__gte=0), name="tax_income_non_negative"),
+            models.CheckConstraint(condition=Q(shares__gte=1) & Q(shares__lte=20), name="tax_shares_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} — {self.year}"
+
+    @property
+    def family_quotient(self) -> Decimal:
+        from cnas.money import round_cents
+
+        return round_cents(self.reference_income / self.shares / 12)
+
 
 
 class StaffProfile(models.Model):

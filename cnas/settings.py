@@ -184,6 +184,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "adhesions.tasks.send_contribution_reminders",
         "schedule": crontab(hour=7, minute=30),
     },
+    "instruction-digest": {
+        "task": "prestations.tasks.send_instruction_digest",
+        "schedule": crontab(hour=7, minute=45, day_of_week="mon-fri"),
+    },
     "resume-unfinished-campaigns": {
         "task": "adhesions.tasks.resume_unfinished_campaigns",
         "schedule": crontab(minute="*/10"),

@@ -1,0 +1,307 @@
+"""The catalogue and everything ordered from it."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from cnas.private_files import private_storage
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+def _private_name(prefix: str, filename: str) -> str:
+    safe = "".join(c for c in filename if c.isalnum() or c in "._-")[-80:] or "fichier"
+    return f"{prefix}/{uuid.uuid4().hex}/{safe}"
+
+
+def upload_to_documents(instance, filename: str) -> str:
+    return _private_name("documents", filename)
+
+
+def upload_to_decisions(instance, filename: str) -> str:
+    return _private_name("decisions", filename)
+
+
+def upload_to_batches(instance, filename: str) -> str:
+    return _private_name("sepa", filename)
+
+
+class Category(models.TextChoices):
+    AID = "aid", _("aides")
+    LOAN = "loan", _("prêts")
+    HOLIDAY = "holiday", _("vacances")
+    LEISURE = "leisure", _("loisirs et culture")
+    SOLIDARITY = "solidarity", _("solidarité")
+
+
+class Event(models.TextChoices):
+    NONE = "none", _("aucun")
+    BIRTH = "birth", _("naissance ou adoption")
+    WEDDING = "wedding", _("mariage ou PACS")
+    SCHOOL_YEAR = "school_year", _("rentrée scolaire")
+    RETIREMENT = "retirement", _("départ à la retraite")
+    DEATH = "death", _("décès d'un proche")
+
+
+CHILD_EVENTS = {Event.BIRTH, Event.SCHOOL_YEAR}
+
+
+class AmountRule(models.TextChoices):
+    FIXED = "fixed", _("somme fixe")
+    BRACKETS = "brackets", _("somme selon la tranche de quotient familial")
+    SHARE = "share", _("part de la dépense, plafonnée")
+
+
+class PrestationQuerySet(models.QuerySet):
+    def offered_on(self, day):
+        return self.filter(is_active=True, valid_from__lte=day).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+
+
+class Prestation(models.Model):
+    """A benefit of the catalogue and its rules, edited by staff in the admin."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("nom"), max_length=150)
+    category = models.CharField(_("catégorie"), max_length=16, choices=Category.choices)
+    description = models.TextField(_("description"))
+    conditions = models.TextField(_("conditions (en clair)"), blank=True)
+    for_working = models.BooleanField(_("ouverte aux agents en activité"), default=True)
+    for_retired = models.BooleanField(_("ouverte aux retraités"), default=False)
+    event = models.CharField(_("événement"), max_length=16, choices=Event.choices, default=Event.NONE)
+    amount_rule = models.CharField(_("calcul du montant"), max_length=16, choices=AmountRule.choices,
+                                   default=AmountRule.FIXED)
+    fixed_amount = models.DecimalField(_("somme fixe (€)"), **MONEY, null=True, blank=True)
+    share_percent = models.DecimalField(_("part de la dépense (%)"), max_digits=5, decimal_places=2, null=True,
+                                        blank=True)
+    share_ceiling = models.DecimalField(_("plafond de la part (€)"), **MONEY, null=True, blank=True)
+    documents = models.TextField(_("pièces justificatives"), blank=True,
+                                 help_text=_("Une pièce par ligne, telle que l'agent la lira."))
+    days_after_event = models.PositiveIntegerField(_("délai après l'événement (jours)"), null=True, blank=True)
+    once_per_event = models.BooleanField(_("une seule fois par événement"), default=True,
+                                         help_text=_("Par enfant, par mariage, par année scolaire…"))
+    yearly_ceiling = models.DecimalField(_("plafond annuel par agent (€)"), **MONEY, null=True, blank=True)
+    min_service_months = models.PositiveSmallIntegerField(_("ancienneté minimale (mois)"), default=0)
+    child_min_age = models.PositiveSmallIntegerField(_("âge minimal de l'enfant"), null=True, blank=True)
+    child_max_age = models.PositiveSmallIntegerField(_("âge maximal de l'enfant"), null=True, blank=True)
+    valid_from = models.DateField(_("proposée à partir du"))
+    valid_until = models.DateField(_("proposée jusqu'au"), null=True, blank=True)
+    employer_attestation = models.BooleanField(_("attestation de l'employeur requise"), default=False)
+    instruction_limit_days = models.PositiveSmallIntegerField(
+        _("délai d'instruction signalé (jours)"), default=21,
+        help_text=_("Au-delà, la demande ressort dans la file et dans le récapitulatif quotidien."))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = PrestationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("prestation")
+        verbose_name_plural = _("prestations")
+        ordering = ["category", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(for_working=True) | Q(for_retired=True),
+                                   name="prestation_open_to_someone"),
+            models.CheckConstraint(condition=~Q(amount_rule="fixed") | Q(fixed_amount__gte=0),
+                                   name="prestation_fixed_has_amount"),
+            models.CheckConstraint(condition=~Q(amount_rule="share")
+                                   | (Q(share_percent__gt=0) & Q(share_percent__lte=100)),
+                                   name="prestation_share_has_percent"),
+            models.CheckConstraint(condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                                   name="prestation_validity_ordered"),
+            models.CheckConstraint(condition=Q(child_min_age__isnull=True) | Q(child_max_age__isnull=True)
+                                   | Q(child_max_age__gte=F("child_min_age")), name="prestation_ages_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def document_list(self) -> list[str]:
+        return [line.strip() for line in self.documents.splitlines() if line.strip()]
+
+    @property
+    def concerns_a_child(self) -> bool:
+        return self.event in CHILD_EVENTS
+
+
+class Bracket(models.Model):
+    """One line of a prestation's table by family quotient: up to ``qf_max``, this amount."""
+
+    prestation = models.ForeignKey(Prestation, on_delete=models.CASCADE, related_name="brackets")
+    qf_max = models.DecimalField(_("quotient familial jusqu'à (€)"), **MONEY, null=True, blank=True,
+                                 help_text=_("Vide : sans limite (dernière tranche)."))
+    amount = models.DecimalField(_("montant (€)"), **MONEY)
+
+    class Meta:
+        verbose_name = _("tranche de quotient familial")
+        verbose_name_plural = _("tranches de quotient familial")
+        ordering = ["prestation", F("qf_max").asc(nulls_last=True)]
+        constraints = [
+            models.UniqueConstraint(fields=["prestation", "qf_max"], name="bracket_unique_limit",
+                                    nulls_distinct=False),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="bracket_amount_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"≤ {self.qf_max} € : {self.amount} €" if self.qf_max is not None else f"au-delà : {self.amount} €"
+
+
+class Demande(models.Model):
+    """An agent's request for a prestation, from draft to payment."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("brouillon")
+        SUBMITTED = "submitted", _("déposée")
+        AWAITING_ATTESTATION = "awaiting_attestation", _("en attente de l'attestation de l'employeur")
+        AWAITING_DOCUMENTS = "awaiting_documents", _("pièces demandées")
+        ACCEPTED = "accepted", _("acceptée")
+        REFUSED = "refused", _("refusée")
+        WITHDRAWN = "withdrawn", _("retirée")
+        PAID = "paid", _("payée")
+
+    OPEN = (Status.SUBMITTED, Status.AWAITING_ATTESTATION, Status.AWAITING_DOCUMENTS)
+    GRANTED = (Status.ACCEPTED, Status.PAID)
+
+    agent = models.ForeignKey("accounts.Agent", verbose_name=_("agent"), on_delete=models.PROTECT,
+                              related_name="demandes")
+    prestation = models.ForeignKey(Prestation, verbose_name=_("prestation"), on_delete=models.PROTECT,
+                                   related_name="demandes")
+    status = models.CharField(_("statut"), max_length=24, choices=Status.choices, default=Status.DRAFT)
+    event_date = models.DateField(_("date de l'événement"), null=True, blank=True)
+    child = models.ForeignKey("accounts.FamilyMember", verbose_name=_("enfant concerné"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="demandes")
+    expense = models.DecimalField(_("montant de la dépense (€)"), **MONEY, null=True, blank=True)
+    event_key = models.CharField(_("clé de l'événement"), max_length=64, blank=True,
+                                 help_text=_("Ce qui rend deux demandes « la même » : l'enfant, la date…"))
+    adherent = models.ForeignKey("adhesions.Adherent", verbose_name=_("adhérent qui ouvre droit"), null=True,
+                                 blank=True, on_delete=models.PROTECT, related_name="demandes")
+    region = models.ForeignKey("adhesions.Region", verbose_name=_("délégation"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="demandes")
+    amount_computed = models.DecimalField(_("montant selon la règle (€)"), **MONEY, null=True, blank=True)
+    amount_granted = models.DecimalField(_("montant accordé (€)"), **MONEY, null=True, blank=True)
+    amount_change_reason = models.TextField(_("motif du changement de montant"), blank=True)
+    refusal_reason = models.TextField(_("motif du refus"), blank=True)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("déposée le"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("décidée par"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("instructeur"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="assigned_demandes")
+    attested_at = models.DateTimeField(_("attestée le"), null=True, blank=True)
+    attested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("attestée par"), null=True,
+                                    blank=True, on_delete=models.SET_NULL, related_name="+")
+    decision_pdf = models.FileField(_("lettre de décision"), storage=private_storage, upload_to=upload_to_decisions,
+                                    max_length=255, blank=True)
+    batch = models.ForeignKey("PaymentBatch", verbose_name=_("lot de paiement"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="demandes")
+    paid_at = models.DateTimeField(_("payée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("demande")
+        verbose_name_plural = _("demandes")
+        ordering = ["-created_at"]
+        constraints = [
+            # A double payment cannot happen: one granted request per agent, prestation and event.
+            models.UniqueConstraint(fields=["agent", "prestation", "event_key"],
+                                    condition=Q(status__in=["accepted", "paid"]), name="demande_granted_once"),
+            models.CheckConstraint(condition=~Q(status__in=["accepted", "paid"]) | Q(amount_granted__gte=0),
+                                   name="demande_granted_has_amount"),
+            models.CheckConstraint(condition=~Q(status="refused") | ~Q(refusal_reason=""),
+                                   name="demande_refusal_has_reason"),
+            models.CheckConstraint(condition=~Q(status="paid") | Q(batch__isnull=False),
+                                   name="demande_paid_through_a_batch"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "region", "submitted_at"], name="demande_queue_idx"),
+            models.Index(fields=["agent", "prestation", "status"], name="demande_agent_idx"),
+            models.Index(fields=["prestation", "decided_at"], name="demande_decided_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prestation.name} — {self.agent}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    @property
+    def can_be_withdrawn(self) -> bool:
+        return self.status in (self.Status.DRAFT, *self.OPEN)
+
+
+class DemandeDocument(models.Model):
+    demande = models.ForeignKey(Demande, on_delete=models.CASCADE, related_name="documents")
+    label = models.CharField(_("pièce"), max_length=200)
+    file = models.FileField(_("fichier"), storage=private_storage, upload_to=upload_to_documents, max_length=255)
+    original_name = models.CharField(_("nom du fichier"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=64)
+    size = models.PositiveIntegerField(_("taille"))
+    uploaded_at = models.DateTimeField(_("déposé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pièce justificative")
+        verbose_name_plural = _("pièces justificatives")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.label} — {self.original_name}"
+
+
+class DemandeEvent(models.Model):
+    """The timeline of a request: each change of status and each message."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", _("changement de statut")
+        MESSAGE_AGENT = "message_agent", _("message de l'agent")
+        MESSAGE_STAFF = "message_staff", _("message de l'instructeur")
+        DOCUMENT = "document", _("pièce ajoutée")
+
+    demande = models.ForeignKey(Demande, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("date"), auto_now_add=True)
+    kind = models.CharField(_("nature"), max_length=16, choices=Kind.choices)
+    status = models.CharField(_("statut"), max_length=24, choices=Demande.Status.choices, blank=True)
+    text = models.TextField(_("texte"), blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+
+    class Meta:
+        verbose_name = _("étape de la demande")
+        verbose_name_plural = _("historique des demandes")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%d/%m/%Y} {self.get_kind_display()}"
+
+
+class PaymentBatch(models.Model):
+    """Accepted requests paid together by one SEPA credit transfer file."""
+
+    class Status(models.TextChoices):
+        PREPARED = "prepared", _("préparé")
+        SENT = "sent", _("envoyé à la banque")
+
+    status = models.CharField(_("statut"), max_length=16, choices=Status.choices, default=Status.PREPARED)
+    message_id = models.CharField(_("identifiant du message SEPA"), max_length=35, unique=True)
+    execution_date = models.DateField(_("date d'exécution"))
+    total = models.DecimalField(_("total (€)"), **MONEY, default=0)
+    count = models.PositiveIntegerField(_("virements"), default=0)
+    file = models.FileField(_("fichier pain.001"), storage=private_storage, upload_to=upload_to_batches,
+                            max_length=255, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("préparé par"))
+    created_at = models.DateTimeField(_("préparé le"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", verbose_name=_("envoi confirmé par"))
+
+    class Meta:
+        verbose_name = _("lot de paiement SEPA")
+        verbose_name_plural = _("lots de paiement SEPA")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} ({self.count} virements, {self.total} €)"

@@ -1,0 +1,214 @@
+"""The one function that answers: may this agent have this prestation, on this date, for
+this event, how much, and why (or why not) — in French. The catalogue page, the request
+form, the instruction screen and the `eligibility` command all ask it, so they never
+disagree."""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from accounts.models import Agent, AgentStatus, FamilyMember, TaxDeclaration
+from adhesions.models import Employment
+from adhesions.selectors import entitlement_on
+from cnas.money import format_euros, round_cents
+from prestations.models import AmountRule, Bracket, Demande, Event, Prestation
+
+
+@dataclass
+class Verdict:
+    eligible: bool = True
+    amount: Decimal | None = None
+    reasons: list[str] = field(default_factory=list)  # what blocks, in French
+    notes: list[str] = field(default_factory=list)  # what the agent should know
+    deadline: datetime.date | None = None
+    event_key: str = ""
+    event_date: datetime.date | None = None
+    adherent_id: int | None = None
+    region_id: int | None = None
+    family_quotient: Decimal | None = None
+
+    def block(self, reason: str) -> None:
+        self.eligible = False
+        self.reasons.append(reason)
+
+
+def d(day: datetime.date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def age_on(birth: datetime.date, day: datetime.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def school_year_start(day: datetime.date) -> datetime.date:
+    return datetime.date(day.year if day.month >= 9 else day.year - 1, 9, 1)
+
+
+def months_between(start: datetime.date, end: datetime.date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
+
+
+def family_quotient(agent: Agent, on: datetime.date) -> Decimal | None:
+    """QF = reference tax income / tax shares / 12, from the latest notice of the last two years."""
+    declaration = (TaxDeclaration.objects.filter(agent=agent, year__in=[on.year - 1, on.year - 2])
+                   .order_by("-year").first())
+    return declaration.family_quotient if declaration else None
+
+
+def bracket_amount(brackets: list[Bracket], qf: Decimal | None) -> Decimal | None:
+    """The amount of the first bracket whose limit the QF does not exceed; without a QF, the
+    last bracket (the highest quotients)."""
+    ordered = sorted(brackets, key=lambda b: (b.qf_max is None, b.qf_max or 0))
+    if not ordered:
+        return None
+    if qf is None:
+        return ordered[-1].amount
+    for bracket in ordered:
+        if bracket.qf_max is None or qf <= bracket.qf_max:
+            return bracket.amount
+    return ordered[-1].amount
+
+
+def share_amount(expense: Decimal, percent: Decimal, ceiling: Decimal | None) -> Decimal:
+    amount = round_cents(max(expense, Decimal("0")) * percent / 100)
+    return min(amount, ceiling) if ceiling is not None else amount
+
+
+def evaluate(*, agent: Agent, prestation: Prestation, on: datetime.date, event_date: datetime.date | None = None,
+             child: FamilyMember | None = None, expense: Decimal | None = None,
+             exclude_demande_id: int | None = None) -> Verdict:
+    verdict = Verdict()
+
+    entitlement = entitlement_on(agent=agent, day=on)
+    if not entitlement.may_order:
+        verdict.block(entitlement.reason)
+    if entitlement.coverage is not None:
+        verdict.adherent_id = entitlement.coverage.adherent_id
+        verdict.region_id = entitlement.coverage.adherent.region_id
+
+    if agent.status == AgentStatus.WORKING and not prestation.for_working:
+        verdict.block(_("Cette prestation est réservée aux retraités."))
+    if agent.status == AgentStatus.RETIRED and not prestation.for_retired:
+        verdict.block(_("Cette prestation est réservée aux agents en activité."))
+    if prestation.valid_from > on:
+        verdict.block(_("Cette prestation est proposée à partir du %(date)s.") % {"date": d(prestation.valid_from)})
+    if prestation.valid_until and prestation.valid_until < on:
+        verdict.block(_("Cette prestation n'est plus proposée depuis le %(date)s.") % {
+            "date": d(prestation.valid_until)})
+
+    if prestation.min_service_months:
+        first = Employment.objects.filter(agent=agent, start_date__lte=on).order_by("start_date").first()
+        months = months_between(first.start_date, on) if first else 0
+        if months < prestation.min_service_months:
+            verdict.block(_("Il faut %(required)s mois d'ancienneté ; vous en comptez %(months)s.") % {
+                "required": prestation.min_service_months, "months": months})
+
+    _check_event(verdict, agent=agent, prestation=prestation, on=on, event_date=event_date, child=child,
+                 exclude_demande_id=exclude_demande_id)
+    _compute_amount(verdict, agent=agent, prestation=prestation, on=on, expense=expense,
+                    exclude_demande_id=exclude_demande_id)
+    return verdict
+
+
+def _check_event(verdict: Verdict, *, agent, prestation, on, event_date, child, exclude_demande_id) -> None:
+    if prestation.concerns_a_child:
+        if child is None:
+            verdict.notes.append(_("Précisez l'enfant concerné."))
+        elif child.agent_id != agent.pk or child.relation != FamilyMember.Relation.CHILD:
+            verdict.block(_("Cette personne n'est pas un enfant déclaré dans votre foyer."))
+            child = None
+        if child is not None and prestation.event == Event.BIRTH:
+            event_date = child.birth_date  # the event is the child's birth (or adoption)
+    if prestation.event == Event.SCHOOL_YEAR:
+        event_date = school_year_start(event_date or on)  # the school year's first day
+    if prestation.event != Event.NONE and event_date is None and not prestation.concerns_a_child:
+        verdict.notes.append(_("Précisez la date de l'événement."))
+    verdict.event_date = event_date
+
+    if event_date is not None:
+        if event_date > on:
+            verdict.block(_("La date de l'événement (%(date)s) est dans le futur.") % {"date": d(event_date)})
+        if prestation.days_after_event is not None:
+            verdict.deadline = event_date + datetime.timedelta(days=prestation.days_after_event)
+            if on > verdict.deadline:
+                verdict.block(_("Le délai est dépassé : la demande était possible jusqu'au %(date)s.") % {
+                    "date": d(verdict.deadline)})
+            else:
+                verdict.notes.append(_("Demande possible jusqu'au %(date)s.") % {"date": d(verdict.deadline)})
+    if child is not None and event_date is not None:
+        reference = school_year_start(event_date) if prestation.event == Event.SCHOOL_YEAR else event_date
+        age = age_on(child.birth_date, reference)
+        if prestation.child_min_age is not None and age < prestation.child_min_age:
+            verdict.block(_("%(name)s aura %(age)s an(s) : il faut au moins %(min)s ans.") % {
+                "name": child.first_name, "age": age, "min": prestation.child_min_age})
+        if prestation.child_max_age is not None and age > prestation.child_max_age:
+            verdict.block(_("%(name)s a %(age)s ans : cette prestation s'arrête à %(max)s ans.") % {
+                "name": child.first_name, "age": age, "max": prestation.child_max_age})
+
+    verdict.event_key = _event_key(prestation, on=on, event_date=event_date, child=child)
+    if prestation.once_per_event and verdict.event_key:
+        others = Demande.objects.filter(agent=agent, prestation=prestation, event_key=verdict.event_key)
+        if exclude_demande_id:
+            others = others.exclude(pk=exclude_demande_id)
+        granted = others.filter(status__in=Demande.GRANTED).first()
+        if granted is not None:
+            if child is not None:
+                verdict.block(_("Déjà versée pour %(name)s, né(e) le %(date)s.") % {
+                    "name": child.first_name, "date": d(child.birth_date)})
+            else:
+                verdict.block(_("Déjà accordée pour cet événement (%(date)s).") % {
+                    "date": d(event_date) if event_date else on.year})
+        elif others.filter(status__in=Demande.OPEN).exists():
+            verdict.block(_("Une demande est déjà en cours pour cet événement."))
+
+
+def _event_key(prestation, *, on, event_date, child) -> str:
+    if prestation.event == Event.SCHOOL_YEAR and child is not None:
+        return f"child:{child.pk}:{school_year_start(event_date or on).year}"
+    if prestation.concerns_a_child:
+        return f"child:{child.pk}" if child is not None else ""
+    if prestation.event != Event.NONE:
+        return f"date:{event_date.isoformat()}" if event_date else ""
+    return f"year:{on.year}" if prestation.once_per_event else ""
+
+
+def _compute_amount(verdict: Verdict, *, agent, prestation, on, expense, exclude_demande_id) -> None:
+    if prestation.amount_rule == AmountRule.FIXED:
+        amount = prestation.fixed_amount
+    elif prestation.amount_rule == AmountRule.BRACKETS:
+        verdict.family_quotient = family_quotient(agent, on)
+        amount = bracket_amount(list(prestation.brackets.all()), verdict.family_quotient)
+        if verdict.family_quotient is None:
+            verdict.notes.append(_("Sans avis d'imposition déclaré, le montant de la dernière tranche s'applique."))
+        else:
+            verdict.notes.append(_("Votre quotient familial : %(qf)s.") % {"qf": format_euros(
+                verdict.family_quotient)})
+    else:
+        if expense is None:
+            amount = None
+            verdict.notes.append(_("Indiquez le montant de la dépense pour connaître l'aide (%(pct)s %% "
+                                   "de la dépense%(ceiling)s).") % {
+                "pct": f"{prestation.share_percent:g}".replace(".", ","),
+                "ceiling": _(", jusqu'à %(c)s") % {"c": format_euros(prestation.share_ceiling)}
+                if prestation.share_ceiling is not None else ""})
+        else:
+            amount = share_amount(expense, prestation.share_percent, prestation.share_ceiling)
+
+    if prestation.yearly_ceiling is not None and amount is not None:
+        granted = (Demande.objects.filter(agent=agent, prestation=prestation, status__in=Demande.GRANTED,
+                                          decided_at__year=on.year)
+                   .exclude(pk=exclude_demande_id or 0).aggregate(total=Sum("amount_granted"))["total"]
+                   or Decimal("0"))
+        remaining = prestation.yearly_ceiling - granted
+        if remaining <= 0:
+            verdict.block(_("Plafond annuel de %(ceiling)s atteint pour %(year)s.") % {
+                "ceiling": format_euros(prestation.yearly_ceiling), "year": on.year})
+            amount = Decimal("0.00")
+        elif amount > remaining:
+            verdict.notes.append(_("Montant limité par le plafond annuel de %(ceiling)s.") % {
+                "ceiling": format_euros(prestation.yearly_ceiling)})
+            amount = remaining
+    verdict.amount = amount

@@ -1,0 +1,370 @@
+"""Every change of state of a request: one function each, one transaction, audited, the
+agent told by e-mail after the commit."""
+
+import datetime
+import uuid
+from decimal import Decimal
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Sum
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Agent, FamilyMember
+from cnas import audit
+from cnas.money import round_cents
+from cnas.pdf import render_pdf
+from cnas.tasks import send_email
+from prestations.eligibility import Verdict, evaluate
+from prestations.models import Demande, DemandeDocument, DemandeEvent, PaymentBatch, Prestation
+
+MAX_DOCUMENT_SIZE = 10 * 1024 * 1024
+ACCEPTED_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
+S = Demande.Status
+
+
+def _user(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _event(demande: Demande, *, actor, kind=DemandeEvent.Kind.STATUS, text: str = "") -> None:
+    DemandeEvent.objects.create(demande=demande, kind=kind, status=demande.status, text=text, actor=_user(actor))
+
+
+def _notify(demande: Demande) -> None:
+    """E-mail the agent about the new status, from the worker, after the commit."""
+    email = demande.agent.user.email if demande.agent.user_id else demande.agent.email
+    if not email:
+        return
+    context = {"demande": demande, "portal": settings.PORTAL_NAME,
+               "link": settings.SITE_URL.rstrip("/") + reverse("espace:demande", args=[demande.pk])}
+    subject = render_to_string("prestations/email/status_subject.txt", context).strip()
+    body = render_to_string("prestations/email/status_body.txt", context)
+    transaction.on_commit(lambda: send_email.delay(subject=subject, body=body, to=[email]))
+
+
+def _locked(demande: Demande) -> Demande:
+    return (Demande.objects.select_for_update(of=("self",)).select_related("agent", "prestation", "child")
+            .get(pk=demande.pk))
+
+
+def verdict_for(demande: Demande, *, on: datetime.date | None = None) -> Verdict:
+    return evaluate(agent=demande.agent, prestation=demande.prestation, on=on or timezone.localdate(),
+                    event_date=demande.event_date, child=demande.child, expense=demande.expense,
+                    exclude_demande_id=demande.pk)
+
+
+# --- The agent ------------------------------------------------------------------------------
+
+def _clean_request(*, agent: Agent, prestation: Prestation, child: FamilyMember | None,
+                   event_date: datetime.date | None, expense: Decimal | None) -> None:
+    if child is not None and (child.agent_id != agent.pk or child.relation != FamilyMember.Relation.CHILD):
+        raise ValidationError({"child": _("Choisissez un enfant de votre foyer.")})
+    if prestation.concerns_a_child and child is None:
+        raise ValidationError({"child": _("Choisissez l'enfant concerné.")})
+    if expense is not None and expense <= 0:
+        raise ValidationError({"expense": _("Le montant de la dépense doit être positif.")})
+
+
+@transaction.atomic
+def save_draft(*, actor, agent: Agent, prestation: Prestation, demande: Demande | None = None,
+               child: FamilyMember | None = None, event_date: datetime.date | None = None,
+               expense: Decimal | None = None) -> Demande:
+    _clean_request(agent=agent, prestation=prestation, child=child, event_date=event_date, expense=expense)
+    if demande is None:
+        demande = Demande.objects.create(agent=agent, prestation=prestation, child=child, event_date=event_date,
+                                         expense=expense)
+        _event(demande, actor=actor, text=_("Brouillon créé."))
+        audit.record(actor=actor, action="demande.draft", target=demande)
+    else:
+        demande = _locked(demande)
+        if demande.status != S.DRAFT:
+            raise ValidationError(_("Seul un brouillon peut être modifié."))
+        demande.child, demande.event_date, demande.expense = child, event_date, expense
+        demande.save(update_fields=["child", "event_date", "expense"])
+    return demande
+
+
+def check_document(uploaded) -> str:
+    """The content decides the type (PDF, JPEG or PNG), not the name; 10 MB at most."""
+    if uploaded.size > MAX_DOCUMENT_SIZE:
+        raise ValidationError(_("« %(name)s » dépasse 10 Mo.") % {"name": uploaded.name})
+    if uploaded.size == 0:
+        raise ValidationError(_("« %(name)s » est vide.") % {"name": uploaded.name})
+    head = uploaded.read(8192)
+    uploaded.seek(0)
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in ACCEPTED_TYPES:
+        raise ValidationError(_("« %(name)s » n'est ni un PDF, ni une image JPEG ou PNG.") % {"name": uploaded.name})
+    return kind.mime
+
+
+@transaction.atomic
+def add_document(*, actor, demande: Demande, label: str, uploaded) -> DemandeDocument:
+    demande = _locked(demande)
+    if demande.status not in (S.DRAFT, S.SUBMITTED, S.AWAITING_DOCUMENTS, S.AWAITING_ATTESTATION):
+        raise ValidationError(_("On ne peut plus ajouter de pièce à cette demande."))
+    mime = check_document(uploaded)
+    document = DemandeDocument.objects.create(demande=demande, label=label[:200] or _("Pièce"), file=uploaded,
+                                              original_name=uploaded.name[:255], content_type=mime,
+                                              size=uploaded.size)
+    if demande.status != S.DRAFT:
+        _event(demande, actor=actor, kind=DemandeEvent.Kind.DOCUMENT, text=document.label)
+    audit.record(actor=actor, action="demande.document", target=demande, changes={"pièce": document.label})
+    return document
+
+
+@transaction.atomic
+def submit(*, actor, demande: Demande) -> Demande:
+    """The agent sends the request: it must be eligible today, with the documents and an IBAN."""
+    demande = _locked(demande)
+    if demande.status not in (S.DRAFT, S.AWAITING_DOCUMENTS):
+        raise ValidationError(_("Cette demande a déjà été envoyée."))
+    verdict = verdict_for(demande)
+    problems = list(verdict.reasons)
+    if demande.prestation.event != "none" and verdict.event_date is None:
+        problems.append(_("Précisez la date de l'événement."))
+    if verdict.amount is None:
+        problems.append(_("Indiquez le montant de la dépense."))
+    missing = len(demande.prestation.document_list) - demande.documents.count()
+    if missing > 0:
+        problems.append(_("Joignez les pièces demandées (%(n)s manquante(s)).") % {"n": missing})
+    if not demande.agent.iban:
+        problems.append(_("Renseignez votre IBAN pour recevoir le versement."))
+    if problems:
+        raise ValidationError(problems)
+    resumed = demande.status == S.AWAITING_DOCUMENTS
+    demande.event_date = verdict.event_date
+    demande.event_key = verdict.event_key or f"demande:{uuid.uuid4().hex}"
+    demande.amount_computed = verdict.amount
+    demande.adherent_id, demande.region_id = verdict.adherent_id, verdict.region_id
+    demande.status = S.AWAITING_ATTESTATION if demande.prestation.employer_attestation and not demande.attested_at \
+        else S.SUBMITTED
+    if not resumed:
+        demande.submitted_at = timezone.now()
+    demande.save()
+    _event(demande, actor=actor, text=_("Pièces complétées.") if resumed else _("Demande déposée."))
+    audit.record(actor=actor, action="demande.submit", target=demande, changes={"montant": str(verdict.amount)})
+    _notify(demande)
+    return demande
+
+
+@transaction.atomic
+def withdraw(*, actor, demande: Demande) -> Demande:
+    demande = _locked(demande)
+    if not demande.can_be_withdrawn:
+        raise ValidationError(_("Une demande décidée ne peut plus être retirée."))
+    demande.status = S.WITHDRAWN
+    demande.save(update_fields=["status"])
+    _event(demande, actor=actor, text=_("Demande retirée par l'agent."))
+    audit.record(actor=actor, action="demande.withdraw", target=demande)
+    return demande
+
+
+@transaction.atomic
+def post_message(*, actor, demande: Demande, text: str, from_staff: bool) -> DemandeEvent:
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": _("Le message est vide.")})
+    demande = _locked(demande)
+    kind = DemandeEvent.Kind.MESSAGE_STAFF if from_staff else DemandeEvent.Kind.MESSAGE_AGENT
+    event = DemandeEvent.objects.create(demande=demande, kind=kind, status=demande.status, text=text[:5000],
+                                        actor=_user(actor))
+    audit.record(actor=actor, action="demande.message", target=demande)
+    if from_staff:
+        _notify(demande)
+    return event
+
+
+# --- The employer ---------------------------------------------------------------------------
+
+@transaction.atomic
+def attest(*, actor, demande: Demande) -> Demande:
+    demande = _locked(demande)
+    if demande.status != S.AWAITING_ATTESTATION:
+        raise ValidationError(_("Cette demande n'attend pas d'attestation."))
+    demande.status, demande.attested_at, demande.attested_by = S.SUBMITTED, timezone.now(), _user(actor)
+    demande.save(update_fields=["status", "attested_at", "attested_by"])
+    _event(demande, actor=actor, text=_("Emploi attesté par l'employeur."))
+    audit.record(actor=actor, action="demande.attest", target=demande)
+    _notify(demande)
+    return demande
+
+
+@transaction.atomic
+def decline_attestation(*, actor, demande: Demande, reason: str) -> Demande:
+    if not reason.strip():
+        raise ValidationError({"reason": _("Indiquez pourquoi vous n'attestez pas.")})
+    demande = _locked(demande)
+    if demande.status != S.AWAITING_ATTESTATION:
+        raise ValidationError(_("Cette demande n'attend pas d'attestation."))
+    demande.status, demande.refusal_reason = S.REFUSED, _("L'employeur n'a pas attesté : %(r)s") % {
+        "r": reason.strip()}
+    demande.decided_at, demande.decided_by = timezone.now(), _user(actor)
+    demande.save(update_fields=["status", "refusal_reason", "decided_at", "decided_by"])
+    _event(demande, actor=actor, text=demande.refusal_reason)
+    audit.record(actor=actor, action="demande.attestation_declined", target=demande, reason=reason)
+    _notify(demande)
+    return demande
+
+
+# --- Staff ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def assign(*, actor, demande: Demande) -> Demande:
+    demande = _locked(demande)
+    demande.assigned_to = _user(actor)
+    demande.save(update_fields=["assigned_to"])
+    audit.record(actor=actor, action="demande.assign", target=demande)
+    return demande
+
+
+def _decide(demande: Demande, *, actor, status: str, text: str) -> None:
+    demande.status, demande.decided_at, demande.decided_by = status, timezone.now(), _user(actor)
+    _event(demande, actor=actor, text=text)
+    from prestations import tasks
+
+    transaction.on_commit(lambda: tasks.render_decision.delay(demande.pk))
+    _notify(demande)
+
+
+@transaction.atomic
+def accept(*, actor, demande: Demande, amount: Decimal | None = None, reason: str = "") -> Demande:
+    """Accept with the amount from the rule; another amount needs a written reason."""
+    demande = _locked(demande)
+    if demande.status != S.SUBMITTED:
+        raise ValidationError(_("Seule une demande déposée (et attestée s'il le faut) peut être acceptée."))
+    verdict = verdict_for(demande, on=timezone.localdate(demande.submitted_at))
+    if not verdict.eligible:
+        raise ValidationError([_("La demande n'est pas éligible :"), *verdict.reasons])
+    granted = round_cents(amount) if amount is not None else verdict.amount
+    if granted != verdict.amount and not reason.strip():
+        raise ValidationError({"reason": _("Un montant différent de la règle (%(rule)s €) doit être motivé.") % {
+            "rule": verdict.amount}})
+    if granted is None or granted < 0:
+        raise ValidationError(_("Montant invalide."))
+    demande.amount_computed, demande.amount_granted, demande.amount_change_reason = verdict.amount, granted, reason
+    _decide(demande, actor=actor, status=S.ACCEPTED, text=_("Demande acceptée : %(amount)s €.") % {
+        "amount": granted})
+    demande.save()
+    audit.record(actor=actor, action="demande.accept", target=demande, reason=reason,
+                 changes={"montant": str(granted), "règle": str(verdict.amount)})
+    return demande
+
+
+@transaction.atomic
+def refuse(*, actor, demande: Demande, reason: str) -> Demande:
+    if not reason.strip():
+        raise ValidationError({"reason": _("Un refus doit être motivé.")})
+    demande = _locked(demande)
+    if demande.status not in Demande.OPEN:
+        raise ValidationError(_("Cette demande n'est pas en cours d'instruction."))
+    demande.refusal_reason = reason.strip()
+    _decide(demande, actor=actor, status=S.REFUSED, text=_("Demande refusée : %(r)s") % {"r": reason.strip()})
+    demande.save()
+    audit.record(actor=actor, action="demande.refuse", target=demande, reason=reason)
+    return demande
+
+
+@transaction.atomic
+def ask_documents(*, actor, demande: Demande, message: str) -> Demande:
+    if not message.strip():
+        raise ValidationError({"message": _("Dites à l'agent ce qui manque.")})
+    demande = _locked(demande)
+    if demande.status != S.SUBMITTED:
+        raise ValidationError(_("Cette demande n'est pas en cours d'instruction."))
+    demande.status = S.AWAITING_DOCUMENTS
+    demande.save(update_fields=["status"])
+    DemandeEvent.objects.create(demande=demande, kind=DemandeEvent.Kind.MESSAGE_STAFF, status=demande.status,
+                                text=message.strip(), actor=_user(actor))
+    audit.record(actor=actor, action="demande.ask_documents", target=demande, reason=message)
+    _notify(demande)
+    return demande
+
+
+def render_decision(*, demande_id: int) -> None:
+    """Worker side: the decision letter, once (a second run changes nothing)."""
+    with transaction.atomic():
+        demande = (Demande.objects.select_for_update(skip_locked=True, of=("self",))
+                   .select_related("agent", "prestation", "adherent", "child")
+                   .filter(pk=demande_id, decision_pdf="", status__in=[S.ACCEPTED, S.REFUSED, S.PAID]).first())
+        if demande is None:
+            return
+        content = render_pdf("prestations/pdf/decision.html", {"demande": demande, "today": timezone.localdate()})
+        demande.decision_pdf.save(f"decision-{demande.pk}.pdf", ContentFile(content), save=False)
+        demande.save(update_fields=["decision_pdf"])
+
+
+# --- Payment --------------------------------------------------------------------------------
+
+@transaction.atomic
+def prepare_batch(*, actor, execution_date: datetime.date | None = None) -> PaymentBatch:
+    """Gather every accepted request not in a batch yet into one SEPA credit transfer file."""
+    from prestations.sepa import build_pain001
+
+    demandes = list(Demande.objects.select_for_update(of=("self",)).select_related("agent", "prestation")
+                    .filter(status=S.ACCEPTED, batch__isnull=True).order_by("decided_at", "id"))
+    if not demandes:
+        raise ValidationError(_("Aucune demande acceptée n'attend de paiement."))
+    without_iban = [d for d in demandes if not d.agent.iban]
+    if without_iban:
+        raise ValidationError(_("Sans IBAN : %(names)s.") % {"names": ", ".join(str(d.agent) for d in without_iban)})
+    execution_date = execution_date or timezone.localdate() + datetime.timedelta(days=1)
+    batch = PaymentBatch(execution_date=execution_date, created_by=_user(actor))
+    xml = build_pain001(batch=batch, demandes=demandes)  # sets the batch's message id
+    batch.save()
+    batch.file.save(f"{batch.message_id}.xml", ContentFile(xml), save=False)
+    batch.count = len(demandes)
+    batch.total = sum((d.amount_granted for d in demandes), Decimal("0"))
+    batch.save()
+    Demande.objects.filter(pk__in=[d.pk for d in demandes]).update(batch=batch)
+    audit.record(actor=actor, action="batch.prepare", target=batch,
+                 changes={"virements": batch.count, "total": str(batch.total)})
+    return batch
+
+
+@transaction.atomic
+def confirm_batch_sent(*, actor, batch: PaymentBatch) -> PaymentBatch:
+    """Staff confirm the file went to the bank: its requests are paid. A second call changes nothing."""
+    batch = PaymentBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status == PaymentBatch.Status.SENT:
+        return batch
+    now = timezone.now()
+    batch.status, batch.sent_at, batch.sent_by = PaymentBatch.Status.SENT, now, _user(actor)
+    batch.save(update_fields=["status", "sent_at", "sent_by"])
+    for demande in Demande.objects.select_for_update(of=("self",)).select_related("agent").filter(batch=batch):
+        demande.status, demande.paid_at = S.PAID, now
+        demande.save(update_fields=["status", "paid_at"])
+        _event(demande, actor=actor, text=_("Versement de %(amount)s € envoyé à la banque.") % {
+            "amount": demande.amount_granted})
+        _notify(demande)
+    audit.record(actor=actor, action="batch.sent", target=batch)
+    return batch
+
+
+def median_instruction_days(prestation: Prestation, *, today: datetime.date | None = None) -> float | None:
+    """Median days from submission to decision over the last 90 days of decided requests."""
+    from django.db import connection
+
+    today = today or timezone.localdate()
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM decided_at - submitted_at))
+            FROM prestations_demande
+            WHERE prestation_id = %s AND decided_at >= %s AND submitted_at IS NOT NULL
+              AND status IN ('accepted', 'refused', 'paid')""",
+                       [prestation.pk, today - datetime.timedelta(days=90)])
+        seconds = cursor.fetchone()[0]
+    return None if seconds is None else round(seconds / 86400, 1)
+
+
+def granted_total(*, adherent_id: int, year: int) -> Decimal:
+    """Benefits paid in ``year`` to agents through ``adherent`` (the return on its contribution)."""
+    return (Demande.objects.filter(adherent_id=adherent_id, status=S.PAID, paid_at__year=year)
+            .aggregate(total=Sum("amount_granted"))["total"] or Decimal("0.00"))
