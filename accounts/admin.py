@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Agent, FamilyMember, StaffProfile, User
+from accounts.models import Agent, FamilyMember, StaffProfile, TaxDeclaration, User
 from cnas.admin import AuditedModelAdmin
 
 
@@ -68,3 +68,12 @@ class StaffProfileAdmin(AuditedModelAdmin):
     search_fields = ("user__email", "user__last_name")
     autocomplete_fields = ("user", "region")
     list_select_related = ("user", "region")
+
+
+@admin.register(TaxDeclaration)
+class TaxDeclarationAdmin(AuditedModelAdmin):
+    list_display = ("agent", "year", "reference_income", "shares", "declared_at")
+    list_filter = ("year",)
+    search_fields = ("agent__last_name", "agent__first_name")
+    autocomplete_fields = ("agent",)
+    list_select_related = ("agent",)

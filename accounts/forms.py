@@ -40,3 +40,57 @@ class FamilyMemberForm(forms.ModelForm):
             if others.exists():
                 self.add_error("relation", _("Votre foyer compte déjà un conjoint."))
         return cleaned
+
+
+class BankDetailsForm(forms.Form):
+    iban = forms.CharField(label=_("IBAN"), max_length=42, widget=forms.TextInput(attrs={"autocomplete": "off",
+                                                                                         "spellcheck": "false"}))
+    bic = forms.CharField(label=_("BIC"), max_length=11, required=False)
+
+    def clean_iban(self):
+        from django.core.exceptions import ValidationError
+
+        from cnas.validators import compact_iban, validate_iban
+
+        value = compact_iban(self.cleaned_data["iban"])
+        try:
+            validate_iban(value)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+        return value
+
+    def clean_bic(self):
+        from cnas.validators import validate_bic
+
+        value = self.cleaned_data["bic"].replace(" ", "").upper()
+        if value:
+            validate_bic(value)
+        return value
+
+
+class TaxDeclarationForm(forms.Form):
+    year = forms.IntegerField(label=_("Année des revenus"))
+    reference_income = forms.DecimalField(label=_("Revenu fiscal de référence (€)"), min_value=0, max_digits=12,
+                                          decimal_places=2, localize=True)
+    shares = forms.DecimalField(label=_("Nombre de parts"), min_value=1, max_value=20, max_digits=4,
+                                decimal_places=2, localize=True)
+    notice = forms.FileField(label=_("Avis d'imposition (PDF)"), widget=forms.ClearableFileInput(
+        attrs={"accept": ".pdf,application/pdf"}))
+
+    def clean_year(self):
+        year = self.cleaned_data["year"]
+        current = timezone.localdate().year
+        if not current - 2 <= year <= current - 1:
+            raise forms.ValidationError(_("Déclarez les revenus de %(a)s ou %(b)s.") % {"a": current - 2,
+                                                                                        "b": current - 1})
+        return year
+
+    def clean_notice(self):
+        from cnas.private_files import looks_like_pdf
+
+        notice = self.cleaned_data["notice"]
+        if notice.size > 10 * 1024 * 1024:
+            raise forms.ValidationError(_("Le fichier dépasse 10 Mo."))
+        if not looks_like_pdf(notice):
+            raise forms.ValidationError(_("Ce fichier n'est pas un PDF."))
+        return notice

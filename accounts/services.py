@@ -4,7 +4,7 @@ import datetime
 
 from django.db import transaction
 
-from accounts.models import Agent, FamilyMember
+from accounts.models import Agent, FamilyMember, TaxDeclaration
 from cnas import audit
 
 
@@ -60,3 +60,30 @@ def remove_family_member(*, actor, member: FamilyMember, reason: str = "") -> No
     snapshot = _snapshot(member)
     member.delete()
     audit.record(actor=actor, action="household.remove", target=agent, reason=reason, changes=snapshot)
+
+
+@transaction.atomic
+def update_bank_details(*, actor, agent: Agent, iban: str, bic: str) -> Agent:
+    from stdnum import bic as bic_number
+    from stdnum import iban as iban_number
+
+    agent = Agent.objects.select_for_update().get(pk=agent.pk)
+    before = (agent.iban, agent.bic)
+    agent.iban = iban_number.compact(iban) if iban else ""
+    agent.bic = bic_number.compact(bic) if bic else ""
+    agent.full_clean(exclude=["user"])
+    agent.save(update_fields=["iban", "bic", "updated_at"])
+    if before != (agent.iban, agent.bic):
+        audit.record(actor=actor, action="agent.bank_details", target=agent,
+                     changes={"IBAN": f"…{agent.iban[-4:]}" if agent.iban else ""})
+    return agent
+
+
+@transaction.atomic
+def declare_tax(*, actor, agent: Agent, year: int, reference_income, shares, notice) -> TaxDeclaration:
+    declaration, _created = TaxDeclaration.objects.update_or_create(
+        agent=agent, year=year,
+        defaults={"reference_income": reference_income, "shares": shares, "notice": notice})
+    audit.record(actor=actor, action="agent.tax", target=agent,
+                 changes={"année": year, "QF": str(declaration.family_quotient)})
+    return declaration

@@ -229,6 +229,10 @@ class Demande(models.Model):
         return self.status in self.OPEN
 
     @property
+    def accepts_documents(self) -> bool:
+        return self.status in (self.Status.DRAFT, *self.OPEN)
+
+    @property
     def can_be_withdrawn(self) -> bool:
         return self.status in (self.Status.DRAFT, *self.OPEN)
 

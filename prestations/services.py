@@ -108,7 +108,7 @@ def check_document(uploaded) -> str:
 @transaction.atomic
 def add_document(*, actor, demande: Demande, label: str, uploaded) -> DemandeDocument:
     demande = _locked(demande)
-    if demande.status not in (S.DRAFT, S.SUBMITTED, S.AWAITING_DOCUMENTS, S.AWAITING_ATTESTATION):
+    if not demande.accepts_documents:
         raise ValidationError(_("On ne peut plus ajouter de pièce à cette demande."))
     mime = check_document(uploaded)
     document = DemandeDocument.objects.create(demande=demande, label=label[:200] or _("Pièce"), file=uploaded,

@@ -8,4 +8,16 @@ app_name = "espace"
 urlpatterns = [
     path("", views.home, name="home"),
     path("foyer/", include(household_patterns)),
+    path("banque/", views.bank_details, name="bank"),
+    path("impots/", views.tax, name="tax"),
+    path("prestations/", views.catalogue, name="catalogue"),
+    path("prestations/<slug:code>/", views.prestation_detail, name="prestation"),
+    path("demandes/", views.demandes, name="demandes"),
+    path("demandes/<int:pk>/", views.demande_detail, name="demande"),
+    path("demandes/<int:pk>/pieces/", views.demande_document, name="demande_document"),
+    path("demandes/<int:pk>/pieces/<int:doc>/", views.demande_file, name="demande_file"),
+    path("demandes/<int:pk>/envoyer/", views.demande_submit, name="demande_submit"),
+    path("demandes/<int:pk>/retirer/", views.demande_withdraw, name="demande_withdraw"),
+    path("demandes/<int:pk>/message/", views.demande_message, name="demande_message"),
+    path("demandes/<int:pk>/decision/", views.demande_decision, name="demande_decision"),
 ]
