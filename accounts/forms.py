@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import FamilyMember
+from cnas.forms import FrenchDecimalField
 
 
 class DateInput(forms.DateInput):
@@ -70,10 +71,10 @@ class BankDetailsForm(forms.Form):
 
 class TaxDeclarationForm(forms.Form):
     year = forms.IntegerField(label=_("Année des revenus"))
-    reference_income = forms.DecimalField(label=_("Revenu fiscal de référence (€)"), min_value=0, max_digits=12,
-                                          decimal_places=2, localize=True)
-    shares = forms.DecimalField(label=_("Nombre de parts"), min_value=1, max_value=20, max_digits=4,
-                                decimal_places=2, localize=True)
+    reference_income = FrenchDecimalField(label=_("Revenu fiscal de référence (€)"), min_value=0, max_digits=12,
+                                          decimal_places=2, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    shares = FrenchDecimalField(label=_("Nombre de parts"), min_value=1, max_value=20, max_digits=4,
+                                decimal_places=2, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     notice = forms.FileField(label=_("Avis d'imposition (PDF)"), widget=forms.ClearableFileInput(
         attrs={"accept": ".pdf,application/pdf"}))
 

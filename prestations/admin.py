@@ -273,3 +273,10 @@ class PaymentBatchAdmin(AuditedModelAdmin):
         for batch in queryset:
             services.confirm_batch_sent(actor=request.user, batch=batch)
         self.message_user(request, _("Envoi confirmé."))
+
+
+@admin.register(Bracket)
+class BracketAdmin(AuditedModelAdmin):
+    list_display = ("prestation", "qf_max", "amount")
+    list_filter = ("prestation",)
+    autocomplete_fields = ("prestation",)

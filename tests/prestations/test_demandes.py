@@ -1,0 +1,291 @@
+"""A request from draft to payment, its bad inputs and its tenant boundaries."""
+
+import datetime
+import html
+import subprocess
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from prestations import services
+from prestations.models import Demande, PaymentBatch
+from tests import factories
+from tests.conftest import enroll_totp
+from tests.prestations.conftest import TODAY
+
+pytestmark = pytest.mark.django_db
+
+
+def page_text(response) -> str:
+    return html.unescape(response.content.decode()).replace("\u202f", " ").replace("\xa0", " ")
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+IBAN = "FR7630006000011234567890189"
+
+
+@pytest.fixture
+def agent_client(client, tenant_a):
+    tenant_a.agent.iban = IBAN
+    tenant_a.agent.save()
+    client.force_login(tenant_a.agent_user)
+    return client
+
+
+@pytest.fixture
+def baby(tenant_a):
+    return factories.FamilyMemberFactory(agent=tenant_a.agent, first_name="Léa",
+                                         birth_date=TODAY - datetime.timedelta(days=20))
+
+
+def start(client, prestation, **data):
+    response = client.post(reverse("espace:prestation", args=[prestation.code]), data)
+    assert response.status_code == 302, page_text(response)[:2000]
+    return Demande.objects.latest("id")
+
+
+def upload(client, demande, content=PDF, name="acte.pdf", label="Acte de naissance"):
+    return client.post(reverse("espace:demande_document", args=[demande.pk]),
+                       {"label": label, "file": SimpleUploadedFile(name, content)}, follow=True)
+
+
+def staff_client(_client=None, region=None):
+    """A client of its own for a staff member (the agent keeps his)."""
+    from django.test import Client
+
+    client = Client()
+    user = enroll_totp(factories.UserFactory(is_staff=True, is_superuser=region is None))
+    if region is not None:
+        factories.StaffProfileFactory(user=user, region=region)
+        from django.contrib.auth.models import Permission
+
+        user.user_permissions.set(Permission.objects.filter(content_type__app_label="prestations"))
+    client.force_login(user)
+    return client
+
+
+def test_the_whole_way_from_draft_to_payment(agent_client, client, tenant_a, baby, birth_aid,
+                                             django_capture_on_commit_callbacks):
+    page = agent_client.get(reverse("espace:catalogue")).content.decode()
+    assert "vous pouvez demander 230,00" in page.replace("\u202f", " ").replace("\xa0", " ")
+    demande = start(agent_client, birth_aid, child=baby.pk)
+    assert demande.status == "draft" and demande.child == baby
+
+    response = agent_client.post(reverse("espace:demande_submit", args=[demande.pk]), follow=True)
+    assert "Joignez les pièces demandées" in page_text(response)
+    upload(agent_client, demande)
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_client.post(reverse("espace:demande_submit", args=[demande.pk]))
+    demande.refresh_from_db()
+    assert demande.status == "submitted" and demande.amount_computed == Decimal("230.00")
+    assert demande.event_key == f"child:{baby.pk}" and demande.region_id == tenant_a.employer.region_id
+    assert mail.outbox[-1].to == [tenant_a.agent_user.email] and "déposée" in mail.outbox[-1].subject
+
+    staff = staff_client(client)
+    url = reverse("admin:prestations_demande_instruct", args=[demande.pk])
+    response = staff.get(reverse("admin:prestations_demande_change", args=[demande.pk]))
+    assert "Éligible" in page_text(response) and "Acte de naissance" in page_text(response)
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(url, {"action": "accept", "amount": "250", "reason": ""})
+    demande.refresh_from_db()
+    assert demande.status == "submitted"  # another amount needs a reason
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(url, {"action": "accept", "amount": "", "reason": ""})
+    demande.refresh_from_db()
+    assert demande.status == "accepted" and demande.amount_granted == Decimal("230.00")
+    assert demande.decision_pdf  # rendered by the worker
+    with demande.decision_pdf.open("rb") as handle:
+        letter = subprocess.run(["pdftotext", "-", "-"], input=handle.read(), capture_output=True).stdout.decode()
+    assert "Décision d'attribution" in letter and "230,00" in letter
+
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(reverse("admin:prestations_paymentbatch_prepare"))
+    batch = PaymentBatch.objects.get()
+    assert batch.count == 1 and batch.total == Decimal("230.00")
+    with batch.file.open("rb") as handle:
+        xml = handle.read()
+    assert b"pain.001.001.03" in xml and IBAN.encode() in xml and b"<InstdAmt Ccy=\"EUR\">230.00" in xml
+    import os
+
+    import sepaxml
+    import xmlschema
+
+    schema = xmlschema.XMLSchema(os.path.join(os.path.dirname(sepaxml.__file__), "schemas", "pain.001.001.03.xsd"))
+    schema.validate(xml.decode())
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(reverse("admin:prestations_paymentbatch_changelist"),
+                   {"action": "confirm_sent", "_selected_action": [batch.pk]})
+    demande.refresh_from_db()
+    assert demande.status == "paid" and demande.paid_at is not None
+
+    page = page_text(agent_client.get(reverse("espace:demande", args=[demande.pk])))
+    assert "Payée" in page and "Télécharger la lettre de décision" in page
+    response = agent_client.get(reverse("espace:demande_decision", args=[demande.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert services.granted_total(adherent_id=tenant_a.employer.pk, year=TODAY.year) == Decimal("230.00")
+
+
+def test_a_second_request_for_the_same_child_is_refused_and_the_database_forbids_a_double_payment(
+        agent_client, tenant_a, baby, birth_aid):
+    first = Demande.objects.create(agent=tenant_a.agent, prestation=birth_aid, child=baby, status="accepted",
+                                   event_key=f"child:{baby.pk}", amount_granted=Decimal("230"))
+    second = start(agent_client, birth_aid, child=baby.pk)
+    upload(agent_client, second)
+    response = agent_client.post(reverse("espace:demande_submit", args=[second.pk]), follow=True)
+    assert "Déjà versée pour Léa" in page_text(response)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Demande.objects.create(agent=tenant_a.agent, prestation=birth_aid, child=baby, status="accepted",
+                               event_key=first.event_key, amount_granted=Decimal("230"))
+
+
+@pytest.mark.parametrize("content, name, message", [
+    (b"GIF89a" + b"\x00" * 40, "acte.pdf", "n'est ni un PDF"),
+    (b"MZ\x90\x00 windows program", "acte.png", "n'est ni un PDF"),
+    (b"", "vide.pdf", "vide"),
+])
+def test_documents_are_checked_from_their_content(agent_client, tenant_a, baby, birth_aid, content, name, message):
+    demande = start(agent_client, birth_aid, child=baby.pk)
+    response = upload(agent_client, demande, content=content, name=name)
+    assert message in page_text(response)
+    assert not demande.documents.exists()
+
+
+def test_a_png_named_pdf_is_accepted_as_png(agent_client, tenant_a, baby, birth_aid):
+    demande = start(agent_client, birth_aid, child=baby.pk)
+    upload(agent_client, demande, content=PNG, name="photo.pdf")
+    assert demande.documents.get().content_type == "image/png"
+
+
+def test_a_document_over_10_mb_is_refused(tenant_a, baby, birth_aid):
+    demande = services.save_draft(actor=None, agent=tenant_a.agent, prestation=birth_aid, child=baby)
+    with pytest.raises(services.ValidationError, match="10 Mo"):
+        services.add_document(actor=None, demande=demande, label="x",
+                              uploaded=SimpleUploadedFile("gros.pdf", PDF + b"0" * (10 * 1024 * 1024)))
+
+
+def test_withdraw_ask_documents_refuse(agent_client, client, tenant_a, baby, birth_aid,
+                                       django_capture_on_commit_callbacks):
+    demande = start(agent_client, birth_aid, child=baby.pk)
+    upload(agent_client, demande)
+    agent_client.post(reverse("espace:demande_submit", args=[demande.pk]))
+    staff = staff_client(client)
+    url = reverse("admin:prestations_demande_instruct", args=[demande.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(url, {"action": "ask", "message": "L'acte est illisible."})
+    demande.refresh_from_db()
+    assert demande.status == "awaiting_documents"
+    page = page_text(agent_client.get(reverse("espace:demande", args=[demande.pk])))
+    assert "L'acte est illisible." in page
+    upload(agent_client, demande, content=PNG, name="acte.png")
+    agent_client.post(reverse("espace:demande_message", args=[demande.pk]), {"text": "Voici un meilleur scan."})
+    agent_client.post(reverse("espace:demande_submit", args=[demande.pk]))
+    demande.refresh_from_db()
+    assert demande.status == "submitted"
+    staff.post(url, {"action": "refuse", "reason": ""})
+    demande.refresh_from_db()
+    assert demande.status == "submitted"  # a refusal needs a reason
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(url, {"action": "refuse", "reason": "Enfant déjà déclaré par l'autre parent."})
+    demande.refresh_from_db()
+    assert demande.status == "refused" and demande.decision_pdf
+    response = agent_client.post(reverse("espace:demande_withdraw", args=[demande.pk]), follow=True)
+    assert "ne peut plus être retirée" in page_text(response)
+
+
+def test_employer_attestation(agent_client, client, tenant_a, tenant_b, relief, django_capture_on_commit_callbacks):
+    relief.employer_attestation = True
+    relief.save()
+    demande = start(agent_client, relief, expense="800")
+    agent_client.post(reverse("espace:demande_submit", args=[demande.pk]))
+    demande.refresh_from_db()
+    assert demande.status == "awaiting_attestation" and demande.amount_computed == Decimal("400.00")
+    client.force_login(tenant_b.correspondent)  # another employer sees nothing
+    assert str(demande.prestation.name) not in client.get(
+        reverse("collectivite:attestations", args=[tenant_b.employer.pk])).content.decode()
+    assert client.post(reverse("collectivite:attestation_decide", args=[tenant_b.employer.pk, demande.pk]),
+                       {"decision": "attest"}).status_code == 404
+    assert client.post(reverse("collectivite:attestation_decide", args=[tenant_a.employer.pk, demande.pk]),
+                       {"decision": "attest"}).status_code == 404
+    client.force_login(tenant_a.correspondent)
+    assert "Secours" in client.get(reverse("collectivite:attestations", args=[tenant_a.employer.pk])
+                                   ).content.decode()
+    client.post(reverse("collectivite:attestation_decide", args=[tenant_a.employer.pk, demande.pk]),
+                {"decision": "attest"})
+    demande.refresh_from_db()
+    assert demande.status == "submitted" and demande.attested_by == tenant_a.correspondent
+
+
+def test_another_agents_requests_answer_404(agent_client, tenant_a, tenant_b, birth_aid):
+    other = Demande.objects.create(agent=tenant_b.agent, prestation=birth_aid)
+    for name in ("demande", "demande_decision"):
+        assert agent_client.get(reverse(f"espace:{name}", args=[other.pk])).status_code == 404
+    for name in ("demande_submit", "demande_withdraw", "demande_message", "demande_document"):
+        assert agent_client.post(reverse(f"espace:{name}", args=[other.pk])).status_code == 404
+    assert agent_client.get(reverse("espace:demande_file", args=[other.pk, 1])).status_code == 404
+
+
+def test_staff_see_their_region_only(client, tenant_a, tenant_b, birth_aid):
+    mine = Demande.objects.create(agent=tenant_a.agent, prestation=birth_aid, status="submitted",
+                                  region=tenant_a.employer.region, submitted_at=datetime.datetime.now(datetime.UTC))
+    theirs = Demande.objects.create(agent=tenant_b.agent, prestation=birth_aid, status="submitted",
+                                    region=tenant_b.employer.region,
+                                    submitted_at=datetime.datetime.now(datetime.UTC))
+    staff = staff_client(client, region=tenant_a.employer.region)
+    listing = staff.get(reverse("admin:prestations_demande_changelist"))
+    ids = [d.pk for d in listing.context["cl"].result_list]
+    assert ids == [mine.pk]
+    assert staff.get(reverse("admin:prestations_demande_change", args=[theirs.pk])).status_code == 302
+    assert staff.post(reverse("admin:prestations_demande_instruct", args=[theirs.pk]),
+                      {"action": "refuse", "reason": "x"}).status_code == 404
+
+
+def test_bank_details_and_tax_figures(agent_client, tenant_a):
+    response = agent_client.post(reverse("espace:bank"), {"iban": "FR76 3000 6000 0112 3456 7890 188", "bic": ""})
+    assert "IBAN valide" in page_text(response)
+    agent_client.post(reverse("espace:bank"), {"iban": "fr76 3000 6000 0112 3456 7890 189", "bic": "agrifrpp"})
+    tenant_a.agent.refresh_from_db()
+    assert tenant_a.agent.iban == IBAN and tenant_a.agent.bic == "AGRIFRPP"
+    response = agent_client.post(reverse("espace:tax"), {
+        "year": TODAY.year - 1, "reference_income": "28 800", "shares": "3",
+        "notice": SimpleUploadedFile("avis.pdf", PDF)}, follow=True)
+    assert "Votre quotient familial est de 800,00 €" in page_text(response)
+    response = agent_client.post(reverse("espace:tax"), {
+        "year": TODAY.year - 1, "reference_income": "1000", "shares": "1",
+        "notice": SimpleUploadedFile("avis.pdf", b"not a pdf")})
+    assert "pas un PDF" in page_text(response)
+
+
+def test_pages_keep_a_fixed_number_of_queries(agent_client, tenant_a, baby, birth_aid, school_aid, relief):
+    def count(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert agent_client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    demande = start(agent_client, birth_aid, child=baby.pk)
+    urls = [reverse("espace:catalogue"), reverse("espace:demandes"), reverse("espace:demande", args=[demande.pk]),
+            reverse("espace:prestation", args=["secours"]) + "?expense=800"]
+    before = [count(url) for url in urls]
+    for n in range(30):  # more requests, of this agent and of others, change nothing
+        Demande.objects.create(agent=tenant_a.agent, prestation=relief, status="paid", event_key=f"demande:{n}",
+                               amount_granted=Decimal("1"), batch=PaymentBatch.objects.create(
+                                   message_id=f"M{n}", execution_date=TODAY),
+                               decided_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
+        Demande.objects.create(agent=factories.AgentFactory(), prestation=birth_aid)
+    after = [count(url) for url in urls]
+    assert after[0] == before[0] and after[2] == before[2] and after[3] == before[3]
+    assert after[1] == before[1]
+
+
+def test_median_instruction_time_over_90_days(birth_aid, tenant_a):
+    now = datetime.datetime.now(datetime.UTC)
+    for days, age in ((2, 10), (4, 20), (30, 200)):  # the last is older than 90 days
+        Demande.objects.create(agent=tenant_a.agent, prestation=birth_aid, status="refused", refusal_reason="x",
+                               submitted_at=now - datetime.timedelta(days=age + days),
+                               decided_at=now - datetime.timedelta(days=age), event_key=f"k{days}")
+    assert services.median_instruction_days(birth_aid) == 3.0
