@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agent, FamilyMember, StaffProfile, TaxDeclaration, User
-from cnas.admin import AuditedModelAdmin
+from cnas.admin import AuditedModelAdmin, PrivateFileAdminMixin
 
 
 class StaffProfileInline(admin.StackedInline):
@@ -71,7 +71,10 @@ class StaffProfileAdmin(AuditedModelAdmin):
 
 
 @admin.register(TaxDeclaration)
-class TaxDeclarationAdmin(AuditedModelAdmin):
+class TaxDeclarationAdmin(PrivateFileAdminMixin, AuditedModelAdmin):
+    private_file_field = "notice"
+    exclude = ("notice",)
+    readonly_fields = ("file_link", "declared_at")
     list_display = ("agent", "year", "reference_income", "shares", "declared_at")
     list_filter = ("year",)
     search_fields = ("agent__last_name", "agent__first_name")

@@ -29,8 +29,7 @@ from adhesions.models import (
     RosterImport,
 )
 from adhesions.statements import StatementError, read_statement
-from cnas import private_files
-from cnas.admin import AuditedModelAdmin
+from cnas.admin import AuditedModelAdmin, PrivateFileAdminMixin
 
 
 @admin.register(Region)
@@ -104,31 +103,6 @@ class ManagerAdmin(AuditedModelAdmin):
     list_select_related = ("user", "adherent")
 
 
-class PrivateFileAdminMixin:
-    """A download link for a private file, served after the admin's permission check."""
-
-    private_file_field = ""
-
-    def get_urls(self):
-        info = self.model._meta.app_label, self.model._meta.model_name
-        return [path("<int:pk>/fichier/", self.admin_site.admin_view(self.download), name="{}_{}_file".format(*info)),
-                *super().get_urls()]
-
-    def download(self, request, pk):
-        obj = get_object_or_404(self.model, pk=pk)
-        if not self.has_view_permission(request, obj):
-            raise PermissionDenied
-        return private_files.serve(getattr(obj, self.private_file_field))
-
-    @admin.display(description=_("fichier"))
-    def file_link(self, obj):
-        if not obj.pk or not getattr(obj, self.private_file_field):
-            return "—"
-        info = self.model._meta.app_label, self.model._meta.model_name
-        return format_html('<a href="{}">{}</a>', reverse("admin:{}_{}_file".format(*info), args=[obj.pk]),
-                           _("Télécharger"))
-
-
 @admin.register(RosterImport)
 class RosterImportAdmin(PrivateFileAdminMixin, AuditedModelAdmin):
     private_file_field = "file"
@@ -138,7 +112,7 @@ class RosterImportAdmin(PrivateFileAdminMixin, AuditedModelAdmin):
     search_fields = ("original_name", "adherent__name", "adherent__siret", "sha256")
     autocomplete_fields = ("adherent",)
     list_select_related = ("adherent", "uploaded_by")
-    readonly_fields = [f.name for f in RosterImport._meta.fields if f.name != "id"] + ["file_link"]
+    readonly_fields = [f.name for f in RosterImport._meta.fields if f.name not in ("id", "file")] + ["file_link"]
     exclude = ("file",)
 
     def has_add_permission(self, request):
@@ -168,8 +142,9 @@ class PayrollCorrectionForm(django_forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reason"].required = True
-        self.fields["reason"].help_text = _("Obligatoire : la correction et son motif sont conservés.")
+        if "reason" in self.fields:  # absent when an existing declaration is only viewed
+            self.fields["reason"].required = True
+            self.fields["reason"].help_text = _("Obligatoire : la correction et son motif sont conservés.")
 
 
 @admin.register(PayrollDeclaration)

@@ -350,5 +350,7 @@ def seed_contributions(*, adherents: list[Adherent], today: datetime.date) -> No
                 services.record_payment(actor=None, call=call, amount=(call.amount / 2).quantize(Decimal("0.01")),
                                         paid_on=datetime.date(year, 4, 20), bank_reference=call.reference)
             continue
+        if not call.amount:
+            continue  # nothing to pay
         services.record_payment(actor=None, call=call, amount=call.amount, paid_on=datetime.date(year, 3, 15),
                                 bank_reference=f"VIR {call.adherent.name.upper()} {call.reference}")

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Sum
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -374,8 +375,14 @@ def _contribution_context(adherent) -> dict:
         total["amount"] += call.amount
         total["paid"] += call.paid
         total["balance"] += call.balance
+    # The return on the contribution: benefits paid that year to agents through this adherent
+    # (requests are prestations' models, reached through their relation, never imported).
+    paid = dict(adherent.demandes.filter(status="paid", paid_at__year__in=list(years))
+                .values_list("paid_at__year").annotate(total=Sum("amount_granted")).values_list("paid_at__year",
+                                                                                               "total"))
     for total in years.values():
         total["settled"] = total["balance"] <= 0
+        total["benefits"] = paid.get(total["year"], 0)
     late = selectors.arrears(adherent_ids=[adherent.pk])
     return {"adherent": adherent, "calls": calls, "years": sorted(years.values(), key=lambda t: -t["year"]),
             "late_year": late.get(adherent.pk)}

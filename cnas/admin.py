@@ -1,8 +1,12 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from cnas import audit
+from cnas import audit, private_files
 from cnas.models import AuditEntry
 
 admin.site.site_header = _("CNAS — administration")
@@ -40,6 +44,31 @@ class AuditedModelAdmin(admin.ModelAdmin):
         entries = AuditEntry.objects.for_object(obj).select_related("actor") if obj else []
         extra_context = {**(extra_context or {}), "audit_entries": entries}
         return super().history_view(request, object_id, extra_context=extra_context)
+
+
+class PrivateFileAdminMixin:
+    """A download link for a private file, served after the admin's permission check."""
+
+    private_file_field = ""
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [path("<int:pk>/fichier/", self.admin_site.admin_view(self.download), name="{}_{}_file".format(*info)),
+                *super().get_urls()]
+
+    def download(self, request, pk):
+        obj = get_object_or_404(self.model, pk=pk)
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        return private_files.serve(getattr(obj, self.private_file_field))
+
+    @admin.display(description=_("fichier"))
+    def file_link(self, obj):
+        if not obj.pk or not getattr(obj, self.private_file_field):
+            return "—"
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return format_html('<a href="{}">{}</a>', reverse("admin:{}_{}_file".format(*info), args=[obj.pk]),
+                           _("Télécharger"))
 
 
 @admin.register(AuditEntry)

@@ -93,7 +93,7 @@ class DemandeAdmin(AuditedModelAdmin):
     search_fields = ("agent__last_name", "agent__first_name", "prestation__name", "=id")
     list_select_related = ("prestation", "agent", "assigned_to", "region")
     ordering = ("submitted_at",)
-    readonly_fields = [f.name for f in Demande._meta.fields if f.name != "id"]
+    readonly_fields = [f.name for f in Demande._meta.fields if f.name not in ("id", "decision_pdf")]
     exclude = ("decision_pdf",)
     inlines = [DocumentInline]
     actions = ["assign_to_me", "accept_at_rule_amount"]

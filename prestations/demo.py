@@ -102,3 +102,46 @@ def seed_catalogue(*, today: datetime.date) -> list[Prestation]:
                                         for limit, amount in brackets)
             created.append(prestation)
     return created
+
+
+DEMO_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n"
+            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+DEMO_IBANS = ["FR7630006000011234567890189", "FR7610107001011234567890129", "FR7630004000031234567890143",
+              "FR7617569000701234567890164", "FR7612548029981234567890161"]
+
+
+def seed_requests(*, today: datetime.date) -> None:
+    """A queue for the demo staff member: requests of agents of the Auvergne-Rhône-Alpes
+    delegation, submitted, one waiting too long, one accepted and waiting for its payment."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from accounts.models import Agent
+    from prestations import services
+
+    agents = list(Agent.objects.filter(employments__employer__name__in=[
+        "Ville de Saint-Aubin-sur-Loire", "CCAS de Saint-Aubin-sur-Loire",
+        "Communauté de communes du Val de Brenne"], employments__end_date__isnull=True, status="working",
+        user__isnull=True).order_by("id")[:5])
+    julien = Agent.objects.filter(user__email="agent@demo.test").first()
+    if julien is not None:
+        julien.iban, julien.bic = DEMO_IBANS[0], "AGRIFRPPXXX"
+        julien.save(update_fields=["iban", "bic"])
+    plans = [("sport", None), ("cheque-vacances", None), ("secours", Decimal("640.00")),
+             ("billetterie", Decimal("90.00")), ("pret-equipement", Decimal("1200.00"))]
+    for index, (agent, (code, expense)) in enumerate(zip(agents, plans, strict=False)):
+        agent.iban = DEMO_IBANS[(index + 1) % len(DEMO_IBANS)]
+        agent.save(update_fields=["iban"])
+        prestation = Prestation.objects.get(code=code)
+        demande = services.save_draft(actor=None, agent=agent, prestation=prestation, expense=expense)
+        for label in prestation.document_list:
+            services.add_document(actor=None, demande=demande, label=label,
+                                  uploaded=SimpleUploadedFile("justificatif.pdf", DEMO_PDF))
+        demande = services.submit(actor=None, demande=demande)
+        if demande.status == demande.Status.AWAITING_ATTESTATION:
+            demande = services.attest(actor=None, demande=demande)
+        if index == 0:
+            services.accept(actor=None, demande=demande)  # ready for a SEPA batch
+        elif index == 1:  # waiting for too long
+            type(demande).objects.filter(pk=demande.pk).update(
+                submitted_at=timezone.now() - datetime.timedelta(days=prestation.instruction_limit_days + 5))

@@ -28,6 +28,21 @@ def superuser_client(client, tenant_a):
 
 
 def test_every_changelist_and_change_page_answers(superuser_client, tenant_a):
+    """On the demo world, with an object of every kind, private files included."""
+    import datetime
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import call_command
+
+    from accounts.models import TaxDeclaration
+    from adhesions.models import BankStatement, RosterImport
+
+    call_command("seed_demo", verbosity=0)
+    RosterImport.objects.create(adherent=tenant_a.employer, original_name="e.csv", sha256="0", size=1,
+                                file=SimpleUploadedFile("e.csv", b"x"))
+    TaxDeclaration.objects.create(agent=tenant_a.agent, year=datetime.date.today().year - 1, reference_income=1,
+                                  shares=1, notice=SimpleUploadedFile("a.pdf", b"%PDF-1.4"))
+    BankStatement.objects.create(original_name="r.csv", format="csv", file=SimpleUploadedFile("r.csv", b"x"))
     for model in admin.site._registry:
         if model._meta.app_label not in OUR_APPS:
             continue

@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -129,6 +130,15 @@ def test_the_whole_way_from_draft_to_payment(agent_client, client, tenant_a, bab
     response = agent_client.get(reverse("espace:demande_decision", args=[demande.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert services.granted_total(adherent_id=tenant_a.employer.pk, year=TODAY.year) == Decimal("230.00")
+    # beside the contribution, the correspondent sees what the agents received
+    from adhesions.models import ContributionCall
+
+    ContributionCall.objects.create(adherent=tenant_a.employer, year=TODAY.year, reference="C-TEST",
+                                    amount=Decimal("1000"), due_date=TODAY)
+    corr = Client()
+    corr.force_login(tenant_a.correspondent)
+    page = page_text(corr.get(reverse("collectivite:contributions", args=[tenant_a.employer.pk])))
+    assert f"prestations versées à vos agents en {TODAY.year} : <strong>230,00 €</strong>" in page
 
 
 def test_a_second_request_for_the_same_child_is_refused_and_the_database_forbids_a_double_payment(

@@ -46,6 +46,12 @@ def test_seed_demo_builds_a_believable_world_once(capsys):
     assert {Adherent.objects.get(pk=pk).name for pk in late} == {"Commune de Kerlouan-Plage",
                                                                    "Commune de Montclar-de-Quercy"}
     assert entitlement_on(agent=agent, day=timezone.localdate().replace(month=12, day=31)).may_order
+    from prestations.models import Demande, Prestation
+
+    assert Prestation.objects.count() == 15
+    assert Demande.objects.filter(status="submitted").count() >= 3
+    assert Demande.objects.filter(status="accepted").count() == 1
+    assert Agent.objects.get(user__email="agent@demo.test").iban
     output = capsys.readouterr().out
     assert "agent@demo.test" in output and DEMO_PASSWORD in output
 

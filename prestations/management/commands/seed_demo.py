@@ -13,7 +13,7 @@ from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, create_demo_user
 from accounts.models import Agent, FamilyMember, StaffProfile
 from adhesions import demo, services
 from adhesions.models import Adherent, Coverage, Manager
-from prestations.demo import seed_catalogue
+from prestations.demo import seed_catalogue, seed_requests
 
 STAFF_GROUP = "Équipe de l'organisme"
 SEED_LOCK = 74_210_001  # advisory lock id: two seeds never run at once
@@ -67,6 +67,7 @@ class Command(BaseCommand):
         self._seed_people(by_name, regions)
         demo.seed_contributions(adherents=adherents, today=timezone.localdate())
         seed_catalogue(today=timezone.localdate())
+        seed_requests(today=timezone.localdate())
 
     def _seed_people(self, by_name: dict[str, Adherent], regions) -> None:
         users = {}
