@@ -299,3 +299,18 @@ def test_median_instruction_time_over_90_days(birth_aid, tenant_a):
                                submitted_at=now - datetime.timedelta(days=age + days),
                                decided_at=now - datetime.timedelta(days=age), event_key=f"k{days}")
     assert services.median_instruction_days(birth_aid) == 3.0
+
+
+def test_daily_digest_of_late_requests_by_region(tenant_a, tenant_b, birth_aid):
+    from prestations.tasks import send_instruction_digest
+
+    old = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=birth_aid.instruction_limit_days + 2)
+    Demande.objects.create(agent=tenant_a.agent, prestation=birth_aid, status="submitted", submitted_at=old,
+                           region=tenant_a.employer.region, event_key="a")
+    Demande.objects.create(agent=tenant_b.agent, prestation=birth_aid, status="submitted",
+                           submitted_at=datetime.datetime.now(datetime.UTC), region=tenant_b.employer.region,
+                           event_key="b")  # not late
+    here = factories.StaffProfileFactory(region=tenant_a.employer.region, user__email="ici@exemple.test")
+    factories.StaffProfileFactory(region=tenant_b.employer.region, user__email="la@exemple.test")
+    assert send_instruction_digest() == 1
+    assert mail.outbox[-1].to == [here.user.email] and "1 demande(s)" in mail.outbox[-1].subject
