@@ -45,8 +45,8 @@ def _save_member(request, form, member=None):
 def household_add(request):
     form = FamilyMemberForm(request.POST or None, agent=request.agent)
     if request.method == "POST" and form.is_valid() and _save_member(request, form):
-        messages.success(request, _("Le membre du foyer a été ajouté."))
-        return redirect("espace:home")
+        messages.success(request, _("Le membre du foyer a été ajouté. Vos droits ci-dessous en tiennent compte."))
+        return redirect("espace:catalogue")
     return render(request, "accounts/household_form.html", {"form": form, "member": None})
 
 
@@ -56,8 +56,9 @@ def household_edit(request, pk: int):
     member = get_family_member_or_404(agent=request.agent, pk=pk)
     form = FamilyMemberForm(request.POST or None, instance=member, agent=request.agent)
     if request.method == "POST" and form.is_valid() and _save_member(request, form, member):
-        messages.success(request, _("Les informations du foyer ont été mises à jour."))
-        return redirect("espace:home")
+        messages.success(request, _("Les informations du foyer ont été mises à jour. Vos droits ci-dessous en "
+                                    "tiennent compte."))
+        return redirect("espace:catalogue")
     return render(request, "accounts/household_form.html", {"form": form, "member": member})
 
 

@@ -250,8 +250,8 @@ def tax(request):
     form = TaxDeclarationForm(request.POST or None, request.FILES or None, initial={"year": today.year - 1})
     if request.method == "POST" and form.is_valid():
         declaration = account_services.declare_tax(actor=request.user, agent=agent, **form.cleaned_data)
-        messages.success(request, _("Votre quotient familial est de %(qf)s €.") % {
-            "qf": str(declaration.family_quotient).replace(".", ",")})
-        return redirect("espace:tax")
+        messages.success(request, _("Votre quotient familial est de %(qf)s €. Vos droits ci-dessous en tiennent "
+                                    "compte.") % {"qf": str(declaration.family_quotient).replace(".", ",")})
+        return redirect("espace:catalogue")
     return render(request, "prestations/tax.html", {
         "form": form, "declarations": TaxDeclaration.objects.filter(agent=agent).order_by("-year")})

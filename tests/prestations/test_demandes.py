@@ -265,6 +265,7 @@ def test_bank_details_and_tax_figures(agent_client, tenant_a):
         "year": TODAY.year - 1, "reference_income": "28 800", "shares": "3",
         "notice": SimpleUploadedFile("avis.pdf", PDF)}, follow=True)
     assert "Votre quotient familial est de 800,00 €" in page_text(response)
+    assert response.redirect_chain[-1][0] == reverse("espace:catalogue")  # the effect on the rights
     response = agent_client.post(reverse("espace:tax"), {
         "year": TODAY.year - 1, "reference_income": "1000", "shares": "1",
         "notice": SimpleUploadedFile("avis.pdf", b"not a pdf")})
