@@ -185,7 +185,6 @@ def populate_agents(*, adherents: list[Adherent], specs: list[AdherentSpec], age
     """Create ``agents`` agents spread over the employers among ``adherents``, with
     their households, employments and coverage; return the range of their ids."""
     today = today or datetime.date.today()
-    by_name = {a.name: a for a in adherents}
     employers = [(a, s) for a, s in zip(adherents, specs, strict=True) if a.kind != AdherentKind.COS]
     total_share = sum(s.share for _, s in employers) or 1.0
     # Lower bounds of the cumulative shares: an agent draws r in [0, 1) and goes to the
@@ -194,7 +193,6 @@ def populate_agents(*, adherents: list[Adherent], specs: list[AdherentSpec], age
     for _, spec in employers:
         bounds.append(acc)
         acc += spec.share / total_share
-    cos_pairs = [(by_name[s.name].pk, by_name[served].pk) for s in specs for served in s.cos_serves]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("LOCK TABLE accounts_agent IN EXCLUSIVE MODE")
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM accounts_agent")
@@ -205,7 +203,6 @@ def populate_agents(*, adherents: list[Adherent], specs: list[AdherentSpec], age
             "last_names": LAST_NAMES, "female": FEMALE_NAMES, "male": MALE_NAMES,
             "children": CHILD_NAMES, "streets": STREETS,
             "employer_ids": [a.pk for a, _ in employers], "bounds": bounds,
-            "cos_ids": [c for c, _ in cos_pairs], "served_ids": [e for _, e in cos_pairs],
         }
         for statement in _POPULATE_SQL:
             cursor.execute(statement, params)
@@ -275,16 +272,6 @@ _POPULATE_SQL = [
     JOIN adhesions_adhesion ad ON ad.adherent_id = e.employer_id AND ad.status = 'active'
                                AND ad.covers_retired
     WHERE e.agent_id BETWEEN %(first)s AND %(last)s AND e.end_reason = 'retirement'
-    """,
-    # Two working agents in three of an employer served by a COS are its members, covered by it.
-    """
-    INSERT INTO adhesions_coverage (agent_id, adherent_id, period, source, created_at)
-    SELECT e.agent_id, c.cos_id, daterange(GREATEST(e.start_date, ad.start_date), NULL, '[)'),
-           'cos_membership', now()
-    FROM unnest(%(cos_ids)s::bigint[], %(served_ids)s::bigint[]) AS c(cos_id, served_id)
-    JOIN adhesions_adhesion ad ON ad.adherent_id = c.cos_id AND ad.status = 'active'
-    JOIN adhesions_employment e ON e.employer_id = c.served_id AND e.end_date IS NULL
-    WHERE e.agent_id BETWEEN %(first)s AND %(last)s AND random() < 0.66
     """,
     # Spouses for a little over half of the agents.
     """

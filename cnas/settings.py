@@ -188,6 +188,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "prestations.tasks.send_instruction_digest",
         "schedule": crontab(hour=7, minute=45, day_of_week="mon-fri"),
     },
+    "cos-coverage": {
+        "task": "cos.tasks.sync_cos_coverage",
+        "schedule": crontab(hour=1, minute=5),
+    },
     "resume-unfinished-campaigns": {
         "task": "adhesions.tasks.resume_unfinished_campaigns",
         "schedule": crontab(minute="*/10"),

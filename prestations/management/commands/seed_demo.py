@@ -3,6 +3,7 @@
 import datetime
 import random
 import time
+from decimal import Decimal
 
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
@@ -12,7 +13,9 @@ from django.utils import timezone
 from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, create_demo_user
 from accounts.models import Agent, FamilyMember, StaffProfile
 from adhesions import demo, services
-from adhesions.models import Adherent, Coverage, Manager
+from adhesions.models import Adherent, Manager
+from cos import services as cos_services
+from cos.demo import populate_members
 from prestations.demo import seed_catalogue, seed_requests
 
 STAFF_GROUP = "Équipe de l'organisme"
@@ -62,7 +65,8 @@ class Command(BaseCommand):
             for spec, siret in zip(demo.DEMO_ADHERENTS, self._demo_sirets(), strict=True)
         ]
         adherents = demo.create_adherents(specs, regions)
-        demo.populate_agents(adherents=adherents, specs=specs, agents=200, seed=0.2026)
+        first, last = demo.populate_agents(adherents=adherents, specs=specs, agents=200, seed=0.2026)
+        populate_members(adherents=adherents, specs=specs, first=first, last=last, today=timezone.localdate())
         by_name = {a.name: a for a in adherents}
         self._seed_people(by_name, regions)
         demo.seed_contributions(adherents=adherents, today=timezone.localdate())
@@ -86,8 +90,10 @@ class Command(BaseCommand):
         )
         services.register_employment(actor=None, agent=julien, employer=saint_aubin,
                                      employee_number="SA-00042", start_date=datetime.date(2014, 9, 1))
-        services.open_coverage(actor=None, agent=julien, adherent=cos, start=datetime.date(2016, 1, 1),
-                               source=Coverage.Source.COS_MEMBERSHIP)
+        member = cos_services.add_member(actor=None, cos=cos, agent=julien, joined_on=datetime.date(2016, 1, 1))
+        for year in range(2016, timezone.localdate().year + 1):
+            cos_services.record_fee(actor=None, member=member, year=year, amount=Decimal("25.00"),
+                                    paid_on=datetime.date(year, 1, 20), means="payroll")
         FamilyMember.objects.bulk_create([
             FamilyMember(agent=julien, relation="spouse", first_name="Élodie", last_name="Martin",
                          birth_date=datetime.date(1988, 11, 3), is_dependent=False),
@@ -140,6 +146,7 @@ class Command(BaseCommand):
             t0 = time.monotonic()
             first, last = demo.populate_agents(adherents=created, specs=specs, agents=agents,
                                                seed=rng.random())
+            populate_members(adherents=created, specs=specs, first=first, last=last, today=timezone.localdate())
             self.stdout.write(f"{last - first + 1} agents (foyers, emplois, couvertures) créés "
                               f"en {time.monotonic() - t0:.1f} s")
 

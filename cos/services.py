@@ -1,0 +1,223 @@
+"""Changes of state in a COS: members, fees, conventions, local actions and registrations.
+One transaction each, audited; e-mails leave after the commit."""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Agent, FamilyMember
+from adhesions.coverage import sync_adherent_coverage
+from adhesions.models import Adherent, Adhesion, Coverage, Employment
+from cnas import audit
+from cnas.tasks import send_email
+from cos.coverage import sync_cos_coverage
+from cos.models import (
+    Convention,
+    CosEmployer,
+    CosMember,
+    LocalAction,
+    MemberFee,
+    Participant,
+    Registration,
+)
+
+
+def _user(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def served_employer_ids(cos: Adherent) -> list[int]:
+    return list(CosEmployer.objects.filter(cos=cos).values_list("employer_id", flat=True))
+
+
+# --- Members and fees -----------------------------------------------------------------------
+
+@transaction.atomic
+def add_member(*, actor, cos: Adherent, agent: Agent, joined_on: datetime.date) -> CosMember:
+    """An agent of an employer the COS serves joins it."""
+    if not Employment.objects.filter(agent=agent, employer_id__in=served_employer_ids(cos),
+                                     end_date__isnull=True).exists():
+        raise ValidationError(_("Cet agent ne travaille pas chez un employeur servi par l'association."))
+    if CosMember.objects.filter(cos=cos, agent=agent, left_on__isnull=True).exists():
+        raise ValidationError(_("Cet agent est déjà membre."))
+    if joined_on > timezone.localdate():
+        raise ValidationError({"joined_on": _("La date d'adhésion ne peut pas être dans le futur.")})
+    member = CosMember.objects.create(cos=cos, agent=agent, joined_on=joined_on)
+    sync_cos_coverage(cos=cos, agent_ids=[agent.pk])
+    audit.record(actor=actor, action="cos.member_add", target=member, changes={"depuis": joined_on.isoformat()})
+    return member
+
+
+@transaction.atomic
+def record_fee(*, actor, member: CosMember, year: int, amount: Decimal, paid_on: datetime.date,
+               means: str) -> MemberFee:
+    """The fee of the year (joining again for the year): its member is covered all year."""
+    if MemberFee.objects.filter(member=member, year=year).exists():
+        raise ValidationError(_("La cotisation %(year)s de ce membre est déjà enregistrée.") % {"year": year})
+    if amount < 0:
+        raise ValidationError({"amount": _("Le montant ne peut pas être négatif.")})
+    if paid_on > timezone.localdate():
+        raise ValidationError({"paid_on": _("La date de paiement ne peut pas être dans le futur.")})
+    fee = MemberFee.objects.create(member=member, year=year, amount=amount, paid_on=paid_on, means=means,
+                                   recorded_by=_user(actor))
+    sync_cos_coverage(cos=member.cos, agent_ids=[member.agent_id])
+    audit.record(actor=actor, action="cos.fee", target=member, changes={"année": year, "montant": str(amount)})
+    return fee
+
+
+@transaction.atomic
+def end_membership(*, actor, member: CosMember, left_on: datetime.date, reason: str = "") -> CosMember:
+    member = CosMember.objects.select_for_update().get(pk=member.pk)
+    if member.left_on is not None:
+        raise ValidationError(_("Ce membre est déjà parti."))
+    if left_on < member.joined_on:
+        raise ValidationError({"left_on": _("La date de départ précède l'adhésion.")})
+    member.left_on, member.left_reason = left_on, reason.strip()[:200]
+    member.save(update_fields=["left_on", "left_reason"])
+    sync_cos_coverage(cos=member.cos, agent_ids=[member.agent_id])
+    audit.record(actor=actor, action="cos.member_end", target=member, reason=reason,
+                 changes={"départ": left_on.isoformat()})
+    return member
+
+
+def sync_all_cos_coverage(*, today: datetime.date | None = None) -> int:
+    """Beat, daily: fee deadlines pass, coverage follows."""
+    changed = 0
+    for cos in Adherent.objects.filter(kind="cos"):
+        with transaction.atomic():
+            changed += sync_cos_coverage(cos=cos, today=today)
+    return changed
+
+
+# --- Employers and conventions --------------------------------------------------------------
+
+@transaction.atomic
+def sign_convention(*, actor, cos: Adherent, employer: Adherent, signed_on: datetime.date, start_date: datetime.date,
+                    signed_pdf) -> Convention:
+    """From its start, the employer's contribution covers all its agents on the roster; the COS
+    stops paying for those of its members."""
+    if employer.pk not in served_employer_ids(cos):
+        raise ValidationError({"employer": _("L'association ne sert pas cet employeur.")})
+    if Convention.objects.filter(cos=cos, employer=employer, end_date__isnull=True).exists():
+        raise ValidationError(_("Une convention est déjà en cours avec cet employeur."))
+    convention = Convention.objects.create(cos=cos, employer=employer, signed_on=signed_on, start_date=start_date,
+                                           signed_pdf=signed_pdf, created_by=_user(actor))
+    if not employer.adhesions.filter(status=Adhesion.Status.ACTIVE, start_date__lte=start_date).exclude(
+            end_date__lt=start_date).exists():
+        Adhesion.objects.create(adherent=employer, start_date=start_date, status=Adhesion.Status.ACTIVE,
+                                covers_retired=False)
+    sync_adherent_coverage(employer=employer)
+    sync_cos_coverage(cos=cos)
+    audit.record(actor=actor, action="cos.convention", target=convention,
+                 changes={"employeur": employer.name, "effet": start_date.isoformat()})
+    return convention
+
+
+def compliance(*, cos: Adherent, day: datetime.date | None = None) -> list[dict]:
+    """Per employer served: agents on the roster, covered, not covered (law of 19 February 2007:
+    social action for all of an employer's agents)."""
+    day = day or timezone.localdate()
+    rows = []
+    for link in CosEmployer.objects.filter(cos=cos).select_related("employer"):
+        roster = Employment.objects.filter(employer=link.employer).on(day).values("agent_id")
+        total = roster.count()
+        covered = (Coverage.objects.on(day).filter(agent_id__in=roster).values("agent_id").distinct().count())
+        rows.append({"employer": link.employer, "roster": total, "covered": covered, "uncovered": total - covered,
+                     "convention": Convention.objects.filter(cos=cos, employer=link.employer,
+                                                             start_date__lte=day).exclude(end_date__lt=day).first()})
+    return rows
+
+
+# --- Local actions and registrations ---------------------------------------------------------
+
+def _confirmed_seats(action: LocalAction) -> int:
+    return action.registrations.filter(status=Registration.Status.CONFIRMED).aggregate(
+        n=Sum("seats"))["n"] or 0
+
+
+@transaction.atomic
+def register(*, actor, action: LocalAction, member: CosMember, family_member_ids: list[int],
+             include_member: bool = True) -> Registration:
+    """Seats are never given beyond the capacity, however many register at once: the action's row
+    is locked while the seats are counted. Past the capacity, the registration waits in line."""
+    action = LocalAction.objects.select_for_update().get(pk=action.pk)
+    today = timezone.localdate()
+    if not action.is_published or action.registration_deadline < today:
+        raise ValidationError(_("Les inscriptions sont closes."))
+    if member.cos_id != action.cos_id or member.left_on is not None:
+        raise ValidationError(_("Cette action est réservée aux membres de l'association."))
+    family = list(FamilyMember.objects.filter(agent_id=member.agent_id, pk__in=family_member_ids))
+    if len(family) != len(set(family_member_ids)):
+        raise ValidationError(_("Choisissez des membres de votre foyer."))
+    seats = len(family) + (1 if include_member else 0)
+    if seats == 0:
+        raise ValidationError(_("Inscrivez au moins une personne."))
+    if Registration.objects.filter(action=action, member=member).exclude(status=Registration.Status.CANCELLED
+                                                                        ).exists():
+        raise ValidationError(_("Vous êtes déjà inscrit(e) à cette action."))
+    children = sum(1 for f in family if f.relation == FamilyMember.Relation.CHILD)
+    amount = action.price_adult * (seats - children) + action.price_child * children
+    status = (Registration.Status.CONFIRMED if _confirmed_seats(action) + seats <= action.capacity
+              else Registration.Status.WAITING)
+    registration = Registration.objects.create(action=action, member=member, status=status, seats=seats,
+                                               amount=amount)
+    Participant.objects.bulk_create(
+        ([Participant(registration=registration)] if include_member else [])
+        + [Participant(registration=registration, family_member=f,
+                       is_child=f.relation == FamilyMember.Relation.CHILD) for f in family])
+    audit.record(actor=actor, action="cos.register", target=registration,
+                 changes={"places": seats, "statut": status})
+    return registration
+
+
+@transaction.atomic
+def cancel_registration(*, actor, registration: Registration) -> list[Registration]:
+    """Cancel, then promote the first in line while their seats fit; they are told by e-mail."""
+    action = LocalAction.objects.select_for_update().get(pk=registration.action_id)
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if registration.status == Registration.Status.CANCELLED:
+        return []
+    registration.status = Registration.Status.CANCELLED
+    registration.save(update_fields=["status"])
+    audit.record(actor=actor, action="cos.cancel", target=registration)
+    promoted = []
+    free = action.capacity - _confirmed_seats(action)
+    for waiting in action.registrations.filter(status=Registration.Status.WAITING).select_related(
+            "member__agent__user").order_by("created_at", "id"):
+        if waiting.seats > free:
+            break  # the first in line keeps his turn
+        waiting.status = Registration.Status.CONFIRMED
+        waiting.save(update_fields=["status"])
+        free -= waiting.seats
+        promoted.append(waiting)
+        audit.record(actor=None, action="cos.promote", target=waiting)
+        _tell_promoted(waiting, action)
+    return promoted
+
+
+def _tell_promoted(registration: Registration, action: LocalAction) -> None:
+    agent = registration.member.agent
+    email = agent.user.email if agent.user_id else agent.email
+    if not email:
+        return
+    context = {"registration": registration, "action": action, "portal": settings.PORTAL_NAME}
+    subject = render_to_string("cos/email/promoted_subject.txt", context).strip()
+    body = render_to_string("cos/email/promoted_body.txt", context)
+    transaction.on_commit(lambda: send_email.delay(subject=subject, body=body, to=[email]))
+
+
+@transaction.atomic
+def set_attendance(*, actor, action: LocalAction, present_ids: set[int]) -> int:
+    participants = Participant.objects.filter(registration__action=action,
+                                              registration__status=Registration.Status.CONFIRMED)
+    participants.update(attended=False)
+    count = participants.filter(pk__in=present_ids).update(attended=True)
+    audit.record(actor=actor, action="cos.attendance", target=action, changes={"présents": count})
+    return count
