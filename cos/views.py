@@ -1,9 +1,49 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
-from django.utils import timezone
+import csv
+import io
+from functools import wraps
 
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import agent_required
+from accounts.forms import DateInput
 from adhesions import selectors
 from adhesions.access import COS_ADMIN, get_managed_adherent_or_404, require_some_adherent
+from adhesions.models import Adherent, Employment
+from cnas.forms import FrenchDecimalField
+from cnas.pdf import render_pdf
+from cnas.private_files import looks_like_pdf
+from cos import services
+from cos.models import CosMember, LocalAction, MemberFee, Participant, Registration
+
+
+def cos_view(view):
+    """A page of one association this user administers; 404 for anybody else."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, pk: int, *args, **kwargs):
+        request.cos = get_managed_adherent_or_404(request.user, pk, role=COS_ADMIN)
+        return view(request, request.cos, *args, **kwargs)
+
+    return wrapper
+
+
+def _errors_into(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -14,16 +54,318 @@ def index(request):
     return render(request, "cos/index.html", {"associations": associations})
 
 
-@login_required
-def home(request, pk: int):
-    association = get_managed_adherent_or_404(request.user, pk, role=COS_ADMIN)
+@cos_view
+def home(request, association):
     today = timezone.localdate()
-    context = {
-        "association": association,
-        "adhesion": association.current_adhesion(today),
-        "last_adhesion": association.adhesions.first(),
+    return render(request, "cos/home.html", {
+        "association": association, "adherent": association,
+        "adhesion": association.current_adhesion(today), "last_adhesion": association.adhesions.first(),
         "covered": selectors.covered_count(adherent=association, day=today),
+        "members": CosMember.objects.filter(cos=association).active_on(today).count(),
         "administrators": association.managers.select_related("user").order_by("user__email"),
-        "today": today,
-    }
-    return render(request, "cos/home.html", context)
+        "compliance": services.compliance(cos=association, day=today), "today": today,
+    })
+
+
+# --- Members --------------------------------------------------------------------------------
+
+class MemberForm(forms.Form):
+    employer = forms.ModelChoiceField(label=gettext_lazy("Employeur"), queryset=Adherent.objects.none())
+    employee_number = forms.CharField(label=gettext_lazy("Matricule"), max_length=32)
+    birth_date = forms.DateField(label=gettext_lazy("Date de naissance"), widget=DateInput())
+    joined_on = forms.DateField(label=gettext_lazy("Adhérent depuis le"), widget=DateInput())
+
+    def __init__(self, *args, cos, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["employer"].queryset = Adherent.objects.filter(pk__in=services.served_employer_ids(cos))
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        line = (Employment.objects.filter(employer=cleaned["employer"], employee_number=cleaned["employee_number"],
+                                          agent__birth_date=cleaned["birth_date"], end_date__isnull=True)
+                .select_related("agent").first())
+        if line is None:
+            raise forms.ValidationError(_("Aucun agent en poste ne correspond à ce matricule et cette date de "
+                                          "naissance chez cet employeur."))
+        cleaned["agent"] = line.agent
+        return cleaned
+
+
+class FeeForm(forms.Form):
+    year = forms.IntegerField(label=gettext_lazy("Année"))
+    amount = FrenchDecimalField(label=gettext_lazy("Montant (€)"), max_digits=12, decimal_places=2, min_value=0,
+                                widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    paid_on = forms.DateField(label=gettext_lazy("Payée le"), widget=DateInput())
+    means = forms.ChoiceField(label=gettext_lazy("Moyen"), choices=MemberFee.Means.choices)
+
+
+class EndForm(forms.Form):
+    left_on = forms.DateField(label=gettext_lazy("Date de départ"), widget=DateInput())
+    reason = forms.CharField(label=gettext_lazy("Motif"), max_length=200, required=False)
+
+
+@cos_view
+@require_http_methods(["GET", "POST"])
+def members(request, association):
+    today = timezone.localdate()
+    form = MemberForm(request.POST or None, cos=association, initial={"joined_on": today})
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.add_member(actor=request.user, cos=association, agent=form.cleaned_data["agent"],
+                                         joined_on=form.cleaned_data["joined_on"])
+        except ValidationError as exc:
+            _errors_into(form, exc)
+        else:
+            messages.success(request, _("%(name)s est membre.") % {"name": member.agent})
+            return redirect("cos:member", pk=association.pk, member=member.pk)
+    query = request.GET.get("q", "").strip()
+    rows = (CosMember.objects.filter(cos=association).select_related("agent")
+            .prefetch_related(Prefetch("fees", queryset=MemberFee.objects.filter(year=today.year), to_attr="this_year"))
+            .order_by("left_on", "agent__last_name", "agent__first_name"))
+    if query:
+        rows = rows.filter(Q(agent__last_name__icontains=query) | Q(agent__first_name__icontains=query))
+    return render(request, "cos/members.html", {"association": association, "form": form, "members": rows[:500],
+                                                "query": query, "year": today.year})
+
+
+def _member(association, pk):
+    return get_object_or_404(CosMember.objects.select_related("agent"), pk=pk, cos=association)
+
+
+@cos_view
+@require_http_methods(["GET", "POST"])
+def member(request, association, member: int):
+    record = _member(association, member)
+    today = timezone.localdate()
+    settings_ = association.cos_settings if hasattr(association, "cos_settings") else None
+    fee_form = FeeForm(request.POST if request.POST.get("form") == "fee" else None, initial={
+        "year": today.year, "paid_on": today, "amount": settings_.fee_amount if settings_ else None})
+    end_form = EndForm(request.POST if request.POST.get("form") == "end" else None, initial={"left_on": today})
+    if request.method == "POST":
+        form = fee_form if request.POST.get("form") == "fee" else end_form
+        if form.is_valid():
+            try:
+                if form is fee_form:
+                    services.record_fee(actor=request.user, member=record, **form.cleaned_data)
+                    messages.success(request, _("Cotisation enregistrée."))
+                else:
+                    services.end_membership(actor=request.user, member=record, **form.cleaned_data)
+                    messages.success(request, _("Départ enregistré."))
+            except ValidationError as exc:
+                _errors_into(form, exc)
+            else:
+                return redirect("cos:member", pk=association.pk, member=record.pk)
+    return render(request, "cos/member.html", {
+        "association": association, "member": record, "fees": record.fees.order_by("-year"),
+        "fee_form": fee_form, "end_form": end_form,
+        "coverage": record.agent.coverages.filter(adherent=association).order_by("-period"),
+    })
+
+
+# --- Convention -----------------------------------------------------------------------------
+
+class ConventionForm(forms.Form):
+    employer = forms.ModelChoiceField(label=gettext_lazy("Employeur"), queryset=Adherent.objects.none())
+    signed_on = forms.DateField(label=gettext_lazy("Signée le"), widget=DateInput())
+    start_date = forms.DateField(label=gettext_lazy("Date d'effet"), widget=DateInput())
+    signed_pdf = forms.FileField(label=gettext_lazy("Convention signée (PDF)"))
+
+    def __init__(self, *args, cos, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["employer"].queryset = Adherent.objects.filter(pk__in=services.served_employer_ids(cos))
+
+    def clean_signed_pdf(self):
+        uploaded = self.cleaned_data["signed_pdf"]
+        if uploaded.size > 10 * 1024 * 1024 or not looks_like_pdf(uploaded):
+            raise forms.ValidationError(_("Déposez la convention signée en PDF (10 Mo au plus)."))
+        return uploaded
+
+
+@cos_view
+@require_http_methods(["GET", "POST"])
+def convention(request, association):
+    form = ConventionForm(request.POST or None, request.FILES or None, cos=association)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.sign_convention(actor=request.user, cos=association, **form.cleaned_data)
+        except ValidationError as exc:
+            _errors_into(form, exc)
+        else:
+            messages.success(request, _("Convention enregistrée : tous les agents de l'employeur sont couverts."))
+            return redirect("cos:home", pk=association.pk)
+    return render(request, "cos/convention.html", {"association": association, "form": form,
+                                                   "conventions": association.conventions.select_related("employer")})
+
+
+# --- Local actions --------------------------------------------------------------------------
+
+class ActionForm(forms.ModelForm):
+    class Meta:
+        model = LocalAction
+        fields = ["title", "description", "starts_at", "place", "capacity", "price_adult", "price_child",
+                  "registration_deadline", "is_published"]
+        widgets = {"starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                   "registration_deadline": DateInput()}
+
+
+@cos_view
+@require_http_methods(["GET", "POST"])
+def actions(request, association):
+    form = ActionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        action = form.save(commit=False)
+        action.cos = association
+        action.save()
+        from cnas import audit
+
+        audit.record(actor=request.user, action="cos.action_create", target=action)
+        messages.success(request, _("Action créée."))
+        return redirect("cos:action", pk=association.pk, action=action.pk)
+    return render(request, "cos/actions.html", {"association": association, "form": form,
+                                                "actions": association.local_actions.all()})
+
+
+def _action(association, pk):
+    return get_object_or_404(LocalAction, pk=pk, cos=association)
+
+
+@cos_view
+@require_GET
+def action(request, association, action: int):
+    record = _action(association, action)
+    registrations = (record.registrations.exclude(status=Registration.Status.CANCELLED)
+                     .select_related("member__agent").prefetch_related("participants__family_member"))
+    confirmed = [r for r in registrations if r.status == Registration.Status.CONFIRMED]
+    return render(request, "cos/action.html", {
+        "association": association, "action": record, "confirmed": confirmed,
+        "waiting": [r for r in registrations if r.status == Registration.Status.WAITING],
+        "seats": sum(r.seats for r in confirmed),
+    })
+
+
+@cos_view
+@require_POST
+def action_attendance(request, association, action: int):
+    record = _action(association, action)
+    present = {int(pk) for pk in request.POST.getlist("present") if pk.isdigit()}
+    count = services.set_attendance(actor=request.user, action=record, present_ids=present)
+    messages.success(request, _("%(n)s présent(s) enregistré(s).") % {"n": count})
+    return redirect("cos:action", pk=association.pk, action=record.pk)
+
+
+def _participants(action):
+    return (Participant.objects.filter(registration__action=action,
+                                       registration__status=Registration.Status.CONFIRMED)
+            .select_related("registration__member__agent", "family_member")
+            .order_by("registration__member__agent__last_name", "registration__id", "id"))
+
+
+@cos_view
+@require_GET
+def action_export(request, association, action: int, fmt: str):
+    record = _action(association, action)
+    if fmt not in ("csv", "pdf"):
+        raise Http404
+    participants = list(_participants(record))
+    if fmt == "pdf":
+        content = render_pdf("cos/pdf/participants.html", {"action": record, "participants": participants,
+                                                           "association": association})
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="participants-{record.pk}.pdf"'
+        return response
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(["membre", "participant", "enfant", "présent"])
+    for p in participants:
+        agent = p.registration.member.agent
+        person = p.family_member or agent
+        writer.writerow([f"{agent.last_name.upper()} {agent.first_name}",
+                         f"{person.last_name.upper()} {person.first_name}", "oui" if p.is_child else "non",
+                         "oui" if p.attended else "non"])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="participants-{record.pk}.csv"'
+    return response
+
+
+# --- The member's side (in /espace/) ---------------------------------------------------------
+
+def _memberships(agent):
+    return CosMember.objects.filter(agent=agent, left_on__isnull=True).select_related("cos")
+
+
+@agent_required
+@require_GET
+def espace_actions(request):
+    """Published actions of the associations the agent belongs to, with his registrations."""
+    agent = request.agent
+    memberships = list(_memberships(agent))
+    today = timezone.localdate()
+    rows = (LocalAction.objects.filter(cos_id__in=[m.cos_id for m in memberships], is_published=True,
+                                       starts_at__date__gte=today).select_related("cos").order_by("starts_at"))
+    mine = {r.action_id: r for r in Registration.objects.filter(member__agent=agent).exclude(
+        status=Registration.Status.CANCELLED)}
+    return render(request, "cos/espace_actions.html", {
+        "rows": [(a, mine.get(a.pk)) for a in rows], "memberships": memberships,
+        "household": agent.household.all(), "fees": MemberFee.objects.filter(member__agent=agent).select_related(
+            "member__cos").order_by("-year"),
+    })
+
+
+@agent_required
+@require_POST
+def espace_register(request, action: int):
+    agent = request.agent
+    record = get_object_or_404(LocalAction, pk=action, is_published=True)
+    member = _memberships(agent).filter(cos_id=record.cos_id).first()
+    if member is None:
+        raise Http404
+    try:
+        registration = services.register(
+            actor=request.user, action=record, member=member,
+            family_member_ids=[int(pk) for pk in request.POST.getlist("family") if pk.isdigit()],
+            include_member=request.POST.get("me") == "on")
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        if registration.status == Registration.Status.CONFIRMED:
+            messages.success(request, _("Inscription confirmée."))
+        else:
+            messages.info(request, _("L'action est complète : vous êtes sur la liste d'attente et serez prévenu(e) "
+                                     "par e-mail si une place se libère."))
+    return redirect("espace:actions")
+
+
+@agent_required
+@require_POST
+def espace_cancel(request, registration: int):
+    record = get_object_or_404(Registration, pk=registration, member__agent=request.agent)
+    services.cancel_registration(actor=request.user, registration=record)
+    messages.info(request, _("Inscription annulée."))
+    return redirect("espace:actions")
+
+
+@agent_required
+@require_GET
+def espace_card(request, member: int):
+    record = get_object_or_404(CosMember.objects.select_related("cos", "agent"), pk=member, agent=request.agent)
+    year = timezone.localdate().year
+    content = render_pdf("cos/pdf/card.html", {"member": record, "year": year,
+                                               "paid": record.fees.filter(year=year).exists()})
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="carte-{record.pk}-{year}.pdf"'
+    return response
+
+
+@agent_required
+@require_GET
+def espace_receipt(request, fee: int):
+    record = get_object_or_404(MemberFee.objects.select_related("member__cos", "member__agent"), pk=fee,
+                               member__agent=request.agent)
+    content = render_pdf("cos/pdf/receipt.html", {"fee": record, "today": timezone.localdate()})
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="recu-{record.member.cos_id}-{record.year}.pdf"'
+    return response

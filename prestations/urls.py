@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from accounts.urls import household_patterns
+from cos import views as cos_views
 from prestations import views
 
 app_name = "espace"
@@ -12,6 +13,11 @@ urlpatterns = [
     path("impots/", views.tax, name="tax"),
     path("prestations/", views.catalogue, name="catalogue"),
     path("prestations/<slug:code>/", views.prestation_detail, name="prestation"),
+    path("actions/", cos_views.espace_actions, name="actions"),
+    path("actions/<int:action>/inscription/", cos_views.espace_register, name="action_register"),
+    path("actions/inscriptions/<int:registration>/annuler/", cos_views.espace_cancel, name="action_cancel"),
+    path("cos/<int:member>/carte/", cos_views.espace_card, name="cos_card"),
+    path("cos/recus/<int:fee>/", cos_views.espace_receipt, name="cos_receipt"),
     path("demandes/", views.demandes, name="demandes"),
     path("demandes/<int:pk>/", views.demande_detail, name="demande"),
     path("demandes/<int:pk>/pieces/", views.demande_document, name="demande_document"),
