@@ -1,0 +1,267 @@
+"""The COS: fee rules, coverage through the COS, the convention switch, compliance, local
+actions with their capacity under concurrent registrations, and the tenant boundaries."""
+
+import datetime
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from adhesions.contributions import compute
+from adhesions.models import ContributionScale, Coverage
+from adhesions.selectors import coverage_on
+from cos import services
+from cos.coverage import sync_cos_coverage
+from cos.models import CosEmployer, CosMember, CosSettings, LocalAction, Registration
+from tests import factories
+
+D = datetime.date
+TODAY = datetime.date.today()
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def cos_world(tenant_a):
+    """The COS of tenant A serves its commune; the commune's agent joined in 2020."""
+    CosEmployer.objects.create(cos=tenant_a.cos, employer=tenant_a.employer)
+    CosSettings.objects.create(cos=tenant_a.cos, fee_amount=Decimal("25"), fee_deadline_month=3,
+                               fee_deadline_day=31)
+    member = services.add_member(actor=None, cos=tenant_a.cos, agent=tenant_a.agent, joined_on=D(2020, 1, 1))
+    return tenant_a, member
+
+
+def cos_coverage(agent, cos, day):
+    return Coverage.objects.filter(agent=agent, adherent=cos, period__contains=day).exists()
+
+
+@pytest.mark.django_db
+def test_unpaid_fee_stops_coverage_at_the_cos_deadline(cos_world):
+    tenant, member = cos_world
+    cos = tenant.cos
+    for year in range(2020, 2026):
+        services.record_fee(actor=None, member=member, year=year, amount=Decimal("25"), paid_on=D(year, 1, 10),
+                            means="payroll")
+    today = D(2026, 6, 1)
+    sync_cos_coverage(cos=cos, today=today)
+    assert cos_coverage(tenant.agent, cos, D(2025, 12, 31))
+    assert cos_coverage(tenant.agent, cos, D(2026, 3, 31))  # the grace until the deadline
+    assert not cos_coverage(tenant.agent, cos, D(2026, 4, 1))
+    services.record_fee(actor=None, member=member, year=2026, amount=Decimal("25"), paid_on=D(2026, 5, 2),
+                        means="cheque")
+    sync_cos_coverage(cos=cos, today=today)
+    assert cos_coverage(tenant.agent, cos, D(2026, 4, 1)) and cos_coverage(tenant.agent, cos, D(2026, 12, 31))
+    assert cos_coverage(tenant.agent, cos, D(2027, 3, 31)) and not cos_coverage(tenant.agent, cos, D(2027, 4, 1))
+    with pytest.raises(services.ValidationError, match="déjà enregistrée"):
+        services.record_fee(actor=None, member=member, year=2026, amount=Decimal("25"), paid_on=D(2026, 5, 2),
+                            means="cheque")
+
+
+@pytest.mark.django_db
+def test_leaving_ends_the_coverage_and_the_cos_contribution_counts_members(cos_world):
+    tenant, member = cos_world
+    for year in range(2020, TODAY.year + 1):
+        services.record_fee(actor=None, member=member, year=year, amount=Decimal("25"), paid_on=D(year, 1, 10),
+                            means="payroll")
+    assert coverage_on(agent=tenant.agent) is not None
+    scale = ContributionScale.objects.create(year=TODAY.year, cos_per_agent=Decimal("120"), due_date=TODAY)
+    (row,) = compute(scale, adherent_id=tenant.cos.pk)
+    assert row.covered == 1 and row.amount == Decimal("120.00")
+    services.end_membership(actor=None, member=member, left_on=TODAY - datetime.timedelta(days=1), reason="départ")
+    assert not cos_coverage(tenant.agent, tenant.cos, TODAY)
+
+
+@pytest.mark.django_db
+def test_only_agents_of_served_employers_join(tenant_a, tenant_b, cos_world):
+    with pytest.raises(services.ValidationError, match="ne travaille pas chez un employeur servi"):
+        services.add_member(actor=None, cos=tenant_a.cos, agent=tenant_b.agent, joined_on=D(2020, 1, 1))
+    with pytest.raises(services.ValidationError, match="déjà membre"):
+        services.add_member(actor=None, cos=tenant_a.cos, agent=tenant_a.agent, joined_on=D(2020, 1, 1))
+
+
+@pytest.mark.django_db
+def test_the_convention_switches_coverage_and_contribution_to_the_employer(tenant_a):
+    """An employer that does not adhere, a COS that does: only paid-up members are covered,
+    until the convention covers every agent of the employer through the employer."""
+    employer = factories.AdherentFactory(name="Commune sans adhésion")
+    CosEmployer.objects.create(cos=tenant_a.cos, employer=employer)
+    members = [factories.EmploymentFactory(employer=employer, start_date=D(2015, 1, 1)).agent for _ in range(2)]
+    others = [factories.EmploymentFactory(employer=employer, start_date=D(2015, 1, 1)).agent for _ in range(3)]
+    for agent in members:
+        member = services.add_member(actor=None, cos=tenant_a.cos, agent=agent, joined_on=D(2020, 1, 1))
+        for year in range(2020, TODAY.year + 1):
+            services.record_fee(actor=None, member=member, year=year, amount=Decimal("25"), paid_on=D(year, 1, 5),
+                                means="payroll")
+    rows = {r["employer"].pk: r for r in services.compliance(cos=tenant_a.cos)}
+    assert (rows[employer.pk]["roster"], rows[employer.pk]["covered"], rows[employer.pk]["uncovered"]) == (5, 2, 3)
+
+    start = TODAY.replace(day=1)
+    services.sign_convention(actor=None, cos=tenant_a.cos, employer=employer, signed_on=start, start_date=start,
+                             signed_pdf=SimpleUploadedFile("convention.pdf", PDF))
+    for agent in members + others:
+        coverage = coverage_on(agent=agent, day=TODAY)
+        assert coverage.adherent == employer and coverage.source == "employment"
+    assert not Coverage.objects.filter(adherent=tenant_a.cos, agent__in=members, period__contains=TODAY).exists()
+    assert Coverage.objects.filter(adherent=tenant_a.cos, agent=members[0],
+                                   period__contains=start - datetime.timedelta(days=1)).exists()
+    assert services.compliance(cos=tenant_a.cos)[-1]["uncovered"] == 0
+    scale = ContributionScale.objects.create(year=TODAY.year + 1, cos_per_agent=Decimal("120"),
+                                             flat_per_agent=Decimal("200"), employer_mode="per_agent",
+                                             due_date=TODAY)
+    (employer_row,) = compute(scale, adherent_id=employer.pk)
+    assert employer_row.working == 5 and employer_row.amount == Decimal("1000.00")
+    assert compute(scale, adherent_id=tenant_a.cos.pk)[0].covered == 0
+
+
+@pytest.mark.django_db
+def test_the_home_page_says_when_the_obligation_is_not_met(client, tenant_a):
+    employer = factories.AdherentFactory(name="Commune de Nulle-Part")
+    CosEmployer.objects.create(cos=tenant_a.cos, employer=employer)
+    factories.EmploymentFactory(employer=employer)
+    client.force_login(tenant_a.cos_admin)
+    page = client.get(reverse("cos:home", args=[tenant_a.cos.pk])).content.decode()
+    assert "ne remplit pas son obligation d&#x27;action sociale" in page or \
+        "ne remplit pas son obligation d'action sociale" in page
+
+
+# --- Local actions --------------------------------------------------------------------------
+
+def christmas(cos, capacity=5, **kwargs):
+    values = {"title": "Arbre de Noël", "starts_at": timezone.now() + datetime.timedelta(days=20),
+              "place": "Salle des fêtes", "capacity": capacity, "price_adult": Decimal("5"),
+              "price_child": Decimal("0"), "registration_deadline": TODAY + datetime.timedelta(days=10),
+              "is_published": True, **kwargs}
+    return LocalAction.objects.create(cos=cos, **values)
+
+
+@pytest.mark.django_db
+def test_registration_waiting_list_and_promotion(cos_world, django_capture_on_commit_callbacks):
+    tenant, member = cos_world
+    action = christmas(tenant.cos, capacity=3)
+    first = services.register(actor=None, action=action, member=member, family_member_ids=[tenant.child.pk])
+    assert first.status == "confirmed" and first.seats == 2 and first.amount == Decimal("5")
+    others = []
+    for n in range(2):
+        agent = factories.EmploymentFactory(employer=tenant.employer, agent__email=f"m{n}@exemple.test").agent
+        m = services.add_member(actor=None, cos=tenant.cos, agent=agent, joined_on=D(2021, 1, 1))
+        child = factories.FamilyMemberFactory(agent=agent)
+        others.append(services.register(actor=None, action=action, member=m, family_member_ids=[child.pk]))
+    assert [r.status for r in others] == ["waiting", "waiting"]  # 2 seats each, 1 left
+    with django_capture_on_commit_callbacks(execute=True):
+        promoted = services.cancel_registration(actor=None, registration=first)
+    assert [r.pk for r in promoted] == [others[0].pk]
+    assert Registration.objects.get(pk=others[1].pk).status == "waiting"
+    assert mail.outbox[-1].to == ["m0@exemple.test"] and "place s'est libérée" in mail.outbox[-1].subject
+
+
+@pytest.mark.django_db
+def test_registration_rules(cos_world, tenant_b):
+    tenant, member = cos_world
+    closed = christmas(tenant.cos, registration_deadline=TODAY - datetime.timedelta(days=1))
+    with pytest.raises(services.ValidationError, match="closes"):
+        services.register(actor=None, action=closed, member=member, family_member_ids=[])
+    action = christmas(tenant.cos)
+    with pytest.raises(services.ValidationError, match="membres de votre foyer"):
+        services.register(actor=None, action=action, member=member, family_member_ids=[tenant_b.child.pk])
+    services.register(actor=None, action=action, member=member, family_member_ids=[])
+    with pytest.raises(services.ValidationError, match="déjà inscrit"):
+        services.register(actor=None, action=action, member=member, family_member_ids=[])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_capacity_is_never_exceeded_by_concurrent_registrations(tenant_a):
+    CosEmployer.objects.create(cos=tenant_a.cos, employer=tenant_a.employer)
+    members = []
+    for _ in range(12):
+        agent = factories.EmploymentFactory(employer=tenant_a.employer).agent
+        members.append(services.add_member(actor=None, cos=tenant_a.cos, agent=agent, joined_on=D(2021, 1, 1)))
+    action = christmas(tenant_a.cos, capacity=5)
+    barrier = threading.Barrier(len(members))
+    errors = []
+
+    def register(member):
+        try:
+            barrier.wait(timeout=10)
+            services.register(actor=None, action=action, member=member, family_member_ids=[])
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=register, args=(m,)) for m in members]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    statuses = list(Registration.objects.filter(action=action).values_list("status", flat=True))
+    assert statuses.count("confirmed") == 5 and statuses.count("waiting") == 7
+
+
+@pytest.mark.django_db
+def test_admin_exports_and_marks_attendance(client, cos_world):
+    tenant, member = cos_world
+    action = christmas(tenant.cos)
+    registration = services.register(actor=None, action=action, member=member, family_member_ids=[tenant.child.pk])
+    client.force_login(tenant.cos_admin)
+    csv_text = client.get(reverse("cos:action_export", args=[tenant.cos.pk, action.pk, "csv"])).content.decode()
+    assert "Enfanta" in csv_text and csv_text.count("\n") == 3
+    pdf = client.get(reverse("cos:action_export", args=[tenant.cos.pk, action.pk, "pdf"]))
+    assert pdf["Content-Type"] == "application/pdf"
+    child = registration.participants.get(family_member__isnull=False)
+    client.post(reverse("cos:action_attendance", args=[tenant.cos.pk, action.pk]), {"present": [child.pk]})
+    assert list(registration.participants.filter(attended=True)) == [child]
+
+
+@pytest.mark.django_db
+def test_the_member_registers_from_his_space_and_downloads_card_and_receipt(client, cos_world):
+    tenant, member = cos_world
+    fee = services.record_fee(actor=None, member=member, year=TODAY.year, amount=Decimal("25"), paid_on=TODAY,
+                              means="cheque")
+    action = christmas(tenant.cos)
+    client.force_login(tenant.agent_user)
+    page = client.get(reverse("espace:actions")).content.decode()
+    assert "Arbre de Noël" in page
+    client.post(reverse("espace:action_register", args=[action.pk]), {"me": "on", "family": [tenant.child.pk]})
+    registration = Registration.objects.get(member=member)
+    assert registration.seats == 2 and registration.status == "confirmed"
+    card = client.get(reverse("espace:cos_card", args=[member.pk]))
+    receipt = client.get(reverse("espace:cos_receipt", args=[fee.pk]))
+    assert card["Content-Type"] == receipt["Content-Type"] == "application/pdf"
+    client.post(reverse("espace:action_cancel", args=[registration.pk]))
+    assert Registration.objects.get(pk=registration.pk).status == "cancelled"
+
+
+@pytest.mark.django_db
+def test_another_cos_answers_404(client, cos_world, tenant_b):
+    tenant, member = cos_world
+    action = christmas(tenant.cos)
+    client.force_login(tenant_b.cos_admin)
+    for name, args in [("members", []), ("member", [member.pk]), ("actions", []), ("action", [action.pk]),
+                       ("convention", [])]:
+        assert client.get(reverse(f"cos:{name}", args=[tenant.cos.pk, *args])).status_code == 404
+        if args:
+            assert client.get(reverse(f"cos:{name}", args=[tenant_b.cos.pk, *args])).status_code == 404
+    assert client.get(reverse("cos:action_export", args=[tenant_b.cos.pk, action.pk, "csv"])).status_code == 404
+    client.force_login(tenant_b.agent_user)  # not a member of this COS
+    assert client.post(reverse("espace:action_register", args=[action.pk]), {"me": "on"}).status_code == 404
+    assert client.get(reverse("espace:cos_card", args=[member.pk])).status_code == 404
+    registration = services.register(actor=None, action=action, member=member, family_member_ids=[])
+    assert client.post(reverse("espace:action_cancel", args=[registration.pk])).status_code == 404
+    assert CosMember.objects.filter(pk=member.pk, left_on__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_the_seeded_coverage_is_what_the_rules_give(db):
+    from django.core.management import call_command
+
+    from adhesions.models import Adherent
+
+    call_command("seed_demo", verbosity=0)
+    for cos in Adherent.objects.filter(kind="cos"):
+        assert sync_cos_coverage(cos=cos) == 0
+    assert CosMember.objects.filter(agent__user__email="agent@demo.test").exists()
