@@ -343,8 +343,13 @@ class RosterImport(models.Model):
         FAILED = "failed", _("échec")
         CANCELLED = "cancelled", _("annulé")
 
+    class Kind(models.TextChoices):
+        ROSTER = "roster", _("effectif d'un employeur")
+        COS_MEMBERS = "cos_members", _("membres d'un COS")
+
     adherent = models.ForeignKey(Adherent, verbose_name=_("adhérent"), on_delete=models.PROTECT,
                                  related_name="roster_imports")
+    kind = models.CharField(_("nature"), max_length=16, choices=Kind.choices, default=Kind.ROSTER)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("déposé par"), null=True,
                                     blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("déposé le"), auto_now_add=True)

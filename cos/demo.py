@@ -45,3 +45,22 @@ def populate_members(*, adherents: list[Adherent], specs: list[AdherentSpec], fi
             SELECT m.agent_id, m.cos_id, daterange(m.joined_on, make_date(%(year)s::int + 1, 3, 31) + 1, '[)'),
                    'cos_membership', now()
             FROM cos_cosmember m WHERE m.agent_id BETWEEN %(first)s AND %(last)s""", params)
+
+
+def seed_local_actions(*, today: datetime.date) -> None:
+    """The COS de Saint-Aubin publishes its Christmas tree; the demo agent's children may come."""
+    from django.utils import timezone
+
+    from cos.models import LocalAction
+
+    cos = Adherent.objects.filter(name="COS de Saint-Aubin-sur-Loire").first()
+    if cos is None:
+        return
+    day = datetime.date(today.year, 12, 19) if today < datetime.date(today.year, 12, 10) else \
+        today + datetime.timedelta(days=21)
+    LocalAction.objects.get_or_create(cos=cos, title="Arbre de Noël des enfants", defaults={
+        "description": "Spectacle de magie, goûter et visite du Père Noël pour les enfants des membres.",
+        "starts_at": timezone.make_aware(datetime.datetime.combine(day, datetime.time(14, 30))),
+        "place": "Salle des fêtes de Saint-Aubin-sur-Loire", "capacity": 120, "price_adult": Decimal("5.00"),
+        "price_child": Decimal("0.00"), "registration_deadline": day - datetime.timedelta(days=7),
+        "is_published": True})

@@ -221,3 +221,66 @@ def set_attendance(*, actor, action: LocalAction, present_ids: set[int]) -> int:
     count = participants.filter(pk__in=present_ids).update(attended=True)
     audit.record(actor=actor, action="cos.attendance", target=action, changes={"présents": count})
     return count
+
+
+# --- Importing members ----------------------------------------------------------------------
+
+def _member_plan(record, *, today):
+    from cos.member_import import build_member_plan
+
+    with record.file.open("rb") as handle:
+        data = handle.read()
+    return build_member_plan(cos=record.adherent, data=data, filename=record.original_name,
+                             employer_ids=served_employer_ids(record.adherent), today=today)
+
+
+@transaction.atomic
+def upload_member_file(*, actor, cos: Adherent, uploaded):
+    """Store the file and its preview (COS files are small: checked at once)."""
+    from adhesions.models import RosterImport
+    from adhesions.roster_file import RosterFileError
+    from cnas.private_files import sha256_of
+
+    record = RosterImport.objects.create(adherent=cos, kind=RosterImport.Kind.COS_MEMBERS, uploaded_by=_user(actor),
+                                         original_name=uploaded.name[:255], sha256=sha256_of(uploaded),
+                                         size=uploaded.size, file=uploaded)
+    try:
+        plan = _member_plan(record, today=timezone.localdate())
+    except RosterFileError as exc:
+        record.status, record.error_count = RosterImport.Status.INVALID, 1
+        record.errors = [{"line": None, "column": "", "value": "", "message": str(exc)}]
+    else:
+        counts = plan.counts
+        record.created_count, record.updated_count = counts["created"], counts["updated"]
+        record.unchanged_count, record.error_count = counts["unchanged"], counts["errors"]
+        record.errors, record.preview = [e.as_dict() for e in plan.errors[:2000]], plan.preview()
+        record.status = RosterImport.Status.INVALID if plan.errors else RosterImport.Status.READY
+    record.save()
+    audit.record(actor=actor, action="cos.member_import_upload", target=record)
+    return record
+
+
+@transaction.atomic
+def apply_member_file(*, actor, record):
+    """All of it or none of it, with the plan computed again now."""
+    from adhesions.models import RosterImport
+    from cos.models import CosMember
+
+    record = RosterImport.objects.select_for_update().select_related("adherent").get(pk=record.pk)
+    if record.status != RosterImport.Status.READY or record.kind != RosterImport.Kind.COS_MEMBERS:
+        raise ValidationError(_("Cet import ne peut pas être appliqué (%(s)s).") % {"s": record.get_status_display()})
+    plan = _member_plan(record, today=timezone.localdate())
+    if plan.errors:
+        raise ValidationError(_("Les membres ont changé depuis la vérification : déposez le fichier à nouveau."))
+    cos = record.adherent
+    for line in plan.lines:
+        agent = Agent.objects.get(pk=line.agent_id)
+        member = (add_member(actor=actor, cos=cos, agent=agent, joined_on=line.joined_on) if line.is_new
+                  else CosMember.objects.get(cos=cos, agent=agent, left_on__isnull=True))
+        if line.fee is not None:
+            record_fee(actor=actor, member=member, year=line.paid_on.year, amount=line.fee, paid_on=line.paid_on,
+                       means=MemberFee.Means.TRANSFER)
+    record.status, record.applied_at, record.applied_by = RosterImport.Status.APPLIED, timezone.now(), _user(actor)
+    record.save(update_fields=["status", "applied_at", "applied_by"])
+    audit.record(actor=actor, action="cos.member_import_apply", target=record, changes=plan.counts)
+    return record

@@ -369,3 +369,56 @@ def espace_receipt(request, fee: int):
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="recu-{record.member.cos_id}-{record.year}.pdf"'
     return response
+
+
+# --- Importing members ----------------------------------------------------------------------
+
+class MemberFileForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Fichier CSV ou XLSX des membres"),
+                           help_text=gettext_lazy("10 Mo au plus. Colonnes : matricule, date de naissance ; "
+                                                  "facultatives : nom, prénom, siret employeur, date d'adhésion, "
+                                                  "cotisation, date de paiement."),
+                           widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}))
+
+    def clean_file(self):
+        uploaded = self.cleaned_data["file"]
+        if uploaded.size > 10 * 1024 * 1024:
+            raise forms.ValidationError(_("Le fichier dépasse 10 Mo."))
+        if not uploaded.name.lower().endswith((".csv", ".xlsx")):
+            raise forms.ValidationError(_("Type de fichier non accepté : déposez un fichier .csv ou .xlsx."))
+        return uploaded
+
+
+def _member_import(association, pk):
+    from adhesions.models import RosterImport
+
+    return get_object_or_404(RosterImport, pk=pk, adherent=association, kind=RosterImport.Kind.COS_MEMBERS)
+
+
+@cos_view
+@require_http_methods(["GET", "POST"])
+def member_import(request, association):
+    from adhesions.models import RosterImport
+
+    form = MemberFileForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        record = services.upload_member_file(actor=request.user, cos=association, uploaded=form.cleaned_data["file"])
+        return redirect("cos:member_import_detail", pk=association.pk, imp=record.pk)
+    history = RosterImport.objects.filter(adherent=association, kind=RosterImport.Kind.COS_MEMBERS)[:20]
+    return render(request, "cos/member_import.html", {"association": association, "form": form, "history": history})
+
+
+@cos_view
+@require_http_methods(["GET", "POST"])
+def member_import_detail(request, association, imp: int):
+    record = _member_import(association, imp)
+    if request.method == "POST":
+        try:
+            services.apply_member_file(actor=request.user, record=record)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Import appliqué."))
+        return redirect("cos:member_import_detail", pk=association.pk, imp=record.pk)
+    return render(request, "cos/member_import_detail.html", {"association": association, "record": record})

@@ -265,3 +265,51 @@ def test_the_seeded_coverage_is_what_the_rules_give(db):
     for cos in Adherent.objects.filter(kind="cos"):
         assert sync_cos_coverage(cos=cos) == 0
     assert CosMember.objects.filter(agent__user__email="agent@demo.test").exists()
+
+
+# --- Importing members ----------------------------------------------------------------------
+
+def member_file(*lines, header="Matricule;Nom;Date de naissance;Cotisation;Date de paiement"):
+    return SimpleUploadedFile("membres.csv", ("\n".join([header, *lines]) + "\n").encode("cp1252"))
+
+
+@pytest.mark.django_db
+def test_member_import_preview_then_all_or_nothing(client, tenant_a):
+    CosEmployer.objects.create(cos=tenant_a.cos, employer=tenant_a.employer)
+    new = factories.EmploymentFactory(employer=tenant_a.employer, employee_number="N1", agent__last_name="Éluard",
+                                      agent__birth_date=D(1980, 5, 4))
+    agent_line = tenant_a.agent.employments.get()
+    client.force_login(tenant_a.cos_admin)
+    url = reverse("cos:member_import", args=[tenant_a.cos.pk])
+    paid = TODAY.strftime("%d/%m/%Y")
+    response = client.post(url, {"file": member_file(f"N1;ELUARD;04/05/1980;25,00;{paid}",
+                                                     f"{agent_line.employee_number};Noma;15/06/1985;;",
+                                                     "ZZ9;Inconnu;01/01/1970;;")})
+    record_url = response.url
+    page = client.get(record_url).content.decode()
+    assert "Aucun agent en poste" in page and "Confirmer" not in page
+    assert not CosMember.objects.exists()
+    response = client.post(url, {"file": member_file(f"N1;ELUARD;04/05/1980;25,00;{paid}",
+                                                     f"{agent_line.employee_number};Noma;15/06/1985;;")})
+    detail = client.get(response.url).content.decode()
+    assert "2 nouveau(x) membre(s)" in detail
+    client.post(response.url)
+    assert CosMember.objects.filter(cos=tenant_a.cos).count() == 2
+    assert CosMember.objects.get(agent=new.agent).fees.get().amount == Decimal("25.00")
+    assert cos_coverage(new.agent, tenant_a.cos, TODAY)
+    # the same file again: nothing new
+    response = client.post(url, {"file": member_file(f"N1;ELUARD;04/05/1980;25,00;{paid}")})
+    assert "0 nouveau(x) membre(s), 0 cotisation(s) pour des membres existants, 1 inchangé(s)" in \
+        client.get(response.url).content.decode()
+
+
+@pytest.mark.django_db
+def test_member_imports_of_another_cos_answer_404(client, tenant_a, tenant_b):
+    from adhesions.models import RosterImport
+
+    record = RosterImport.objects.create(adherent=tenant_b.cos, kind="cos_members", original_name="m.csv",
+                                         sha256="0", size=1, file=SimpleUploadedFile("m.csv", b"x"))
+    client.force_login(tenant_a.cos_admin)
+    assert client.get(reverse("cos:member_import_detail", args=[tenant_a.cos.pk, record.pk])).status_code == 404
+    assert client.get(reverse("cos:member_import_detail", args=[tenant_b.cos.pk, record.pk])).status_code == 404
+    assert client.post(reverse("cos:member_import_detail", args=[tenant_a.cos.pk, record.pk])).status_code == 404

@@ -15,7 +15,7 @@ from accounts.models import Agent, FamilyMember, StaffProfile
 from adhesions import demo, services
 from adhesions.models import Adherent, Manager
 from cos import services as cos_services
-from cos.demo import populate_members
+from cos.demo import populate_members, seed_local_actions
 from prestations.demo import seed_catalogue, seed_requests
 
 STAFF_GROUP = "Équipe de l'organisme"
@@ -72,6 +72,7 @@ class Command(BaseCommand):
         demo.seed_contributions(adherents=adherents, today=timezone.localdate())
         seed_catalogue(today=timezone.localdate())
         seed_requests(today=timezone.localdate())
+        seed_local_actions(today=timezone.localdate())
 
     def _seed_people(self, by_name: dict[str, Adherent], regions) -> None:
         users = {}
