@@ -313,3 +313,33 @@ def test_member_imports_of_another_cos_answer_404(client, tenant_a, tenant_b):
     assert client.get(reverse("cos:member_import_detail", args=[tenant_a.cos.pk, record.pk])).status_code == 404
     assert client.get(reverse("cos:member_import_detail", args=[tenant_b.cos.pk, record.pk])).status_code == 404
     assert client.post(reverse("cos:member_import_detail", args=[tenant_a.cos.pk, record.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_cos_administrator_works_from_his_pages(client, tenant_a):
+    CosEmployer.objects.create(cos=tenant_a.cos, employer=tenant_a.employer)
+    CosSettings.objects.create(cos=tenant_a.cos, fee_amount=Decimal("30"))
+    line = tenant_a.agent.employments.get()
+    client.force_login(tenant_a.cos_admin)
+    response = client.post(reverse("cos:members", args=[tenant_a.cos.pk]), {
+        "employer": tenant_a.employer.pk, "employee_number": line.employee_number, "birth_date": "1985-06-15",
+        "joined_on": TODAY.isoformat()})
+    member = CosMember.objects.get(cos=tenant_a.cos)
+    assert response.url == reverse("cos:member", args=[tenant_a.cos.pk, member.pk])
+    wrong = client.post(reverse("cos:members", args=[tenant_a.cos.pk]), {
+        "employer": tenant_a.employer.pk, "employee_number": line.employee_number, "birth_date": "1985-06-16",
+        "joined_on": TODAY.isoformat()})
+    assert "Aucun agent en poste" in wrong.content.decode()
+    url = reverse("cos:member", args=[tenant_a.cos.pk, member.pk])
+    assert client.get(url).context["fee_form"].initial["amount"] == Decimal("30")
+    client.post(url, {"form": "fee", "year": TODAY.year, "amount": "30,00", "paid_on": TODAY.isoformat(),
+                      "means": "cheque"})
+    assert member.fees.get().amount == Decimal("30.00")
+    response = client.post(reverse("cos:actions", args=[tenant_a.cos.pk]), {
+        "title": "Sortie au zoo", "description": "", "starts_at": (TODAY + datetime.timedelta(days=30)).isoformat()
+        + "T09:00", "place": "Zoo", "capacity": "50", "price_adult": "10", "price_child": "5",
+        "registration_deadline": (TODAY + datetime.timedelta(days=20)).isoformat(), "is_published": "on"})
+    assert LocalAction.objects.get(title="Sortie au zoo").is_published
+    client.post(url, {"form": "end", "left_on": TODAY.isoformat(), "reason": "mutation"})
+    member.refresh_from_db()
+    assert member.left_on == TODAY
