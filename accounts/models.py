@@ -10,7 +10,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cnas.private_files import private_storage
+from cnas.private_files import private_storage, private_upload_path
 from cnas.validators import validate_bic, validate_french_postcode, validate_iban
 
 
@@ -171,10 +171,7 @@ class FamilyMember(models.Model):
 
 
 def upload_to_tax_notices(instance, filename: str) -> str:
-    import uuid
-
-    safe = "".join(c for c in filename if c.isalnum() or c in "._-")[-80:] or "avis.pdf"
-    return f"tax-notices/{uuid.uuid4().hex}/{safe}"
+    return private_upload_path("tax-notices", filename)
 
 
 class TaxDeclaration(models.Model):

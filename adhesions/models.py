@@ -1,7 +1,6 @@
 """Member structures, their adhesion, their staff roster, coverage and managers."""
 
 import datetime
-import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -12,7 +11,7 @@ from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from cnas.private_files import private_storage
+from cnas.private_files import private_storage, private_upload_path
 from cnas.validators import validate_french_postcode, validate_siret
 
 
@@ -317,17 +316,12 @@ def check_manager_role(*, adherent: Adherent, role: str) -> None:
         )
 
 
-def _private_name(prefix: str, filename: str) -> str:
-    safe = "".join(c for c in filename if c.isalnum() or c in "._-")[-80:] or "fichier"
-    return f"{prefix}/{uuid.uuid4().hex}/{safe}"
-
-
 def upload_to_rosters(instance, filename: str) -> str:
-    return _private_name("rosters", filename)
+    return private_upload_path("rosters", filename)
 
 
 def upload_to_deliberations(instance, filename: str) -> str:
-    return _private_name("deliberations", filename)
+    return private_upload_path("deliberations", filename)
 
 
 class RosterImport(models.Model):
@@ -622,7 +616,7 @@ class CampaignChunk(models.Model):
 
 
 def upload_to_calls(instance, filename: str) -> str:
-    return _private_name("calls", filename)
+    return private_upload_path("calls", filename)
 
 
 class ContributionCallQuerySet(models.QuerySet):
@@ -723,7 +717,7 @@ class Payment(models.Model):
 
 
 def upload_to_statements(instance, filename: str) -> str:
-    return _private_name("statements", filename)
+    return private_upload_path("statements", filename)
 
 
 class BankStatement(models.Model):

@@ -59,3 +59,12 @@ def looks_like_pdf(uploaded) -> bool:
     head = uploaded.read(1024)
     uploaded.seek(0)
     return head.lstrip()[:5] == PDF_MAGIC
+
+
+def private_upload_path(prefix: str, filename: str) -> str:
+    """Where an uploaded private file goes: a folder of its kind, a random folder (names never
+    collide nor reveal each other), and a cleaned name."""
+    import uuid
+
+    safe = "".join(c for c in filename if c.isalnum() or c in "._-")[-80:] or "fichier"
+    return f"{prefix}/{uuid.uuid4().hex}/{safe}"

@@ -2,21 +2,19 @@
 serves and the tripartite conventions, its local actions and their registrations."""
 
 import datetime
-import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from cnas.private_files import private_storage
+from cnas.private_files import private_storage, private_upload_path
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
 def upload_to_conventions(instance, filename: str) -> str:
-    safe = "".join(c for c in filename if c.isalnum() or c in "._-")[-80:] or "convention.pdf"
-    return f"conventions/{uuid.uuid4().hex}/{safe}"
+    return private_upload_path("conventions", filename)
 
 
 class CosSettings(models.Model):

@@ -1,32 +1,26 @@
 """The catalogue and everything ordered from it."""
 
-import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from cnas.private_files import private_storage
+from cnas.private_files import private_storage, private_upload_path
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
-def _private_name(prefix: str, filename: str) -> str:
-    safe = "".join(c for c in filename if c.isalnum() or c in "._-")[-80:] or "fichier"
-    return f"{prefix}/{uuid.uuid4().hex}/{safe}"
-
-
 def upload_to_documents(instance, filename: str) -> str:
-    return _private_name("documents", filename)
+    return private_upload_path("documents", filename)
 
 
 def upload_to_decisions(instance, filename: str) -> str:
-    return _private_name("decisions", filename)
+    return private_upload_path("decisions", filename)
 
 
 def upload_to_batches(instance, filename: str) -> str:
-    return _private_name("sepa", filename)
+    return private_upload_path("sepa", filename)
 
 
 class Category(models.TextChoices):
