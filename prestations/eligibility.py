@@ -79,10 +79,12 @@ def share_amount(expense: Decimal, percent: Decimal, ceiling: Decimal | None) ->
 
 def evaluate(*, agent: Agent, prestation: Prestation, on: datetime.date, event_date: datetime.date | None = None,
              child: FamilyMember | None = None, expense: Decimal | None = None,
-             exclude_demande_id: int | None = None) -> Verdict:
+             exclude_demande_id: int | None = None, entitlement=None) -> Verdict:
+    """``entitlement`` (of this agent on this day) may be given when many prestations are
+    evaluated at once, as the catalogue does."""
     verdict = Verdict()
 
-    entitlement = entitlement_on(agent=agent, day=on)
+    entitlement = entitlement or entitlement_on(agent=agent, day=on)
     if not entitlement.may_order:
         verdict.block(entitlement.reason)
     if entitlement.coverage is not None:

@@ -46,7 +46,9 @@ def home(request):
 def catalogue(request):
     today = timezone.localdate()
     prestations = Prestation.objects.offered_on(today).prefetch_related("brackets")
-    rows = [(p, evaluate(agent=request.agent, prestation=p, on=today)) for p in prestations]
+    entitlement = selectors.entitlement_on(agent=request.agent, day=today)  # once for the whole catalogue
+    rows = [(p, evaluate(agent=request.agent, prestation=p, on=today, entitlement=entitlement))
+            for p in prestations]
     return render(request, "prestations/catalogue.html", {"rows": rows, "today": today})
 
 
