@@ -9,7 +9,6 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.backends.postgresql.psycopg_any import DateRange
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -27,7 +26,6 @@ from adhesions.models import (
     CampaignChunk,
     ContributionCall,
     ContributionScale,
-    Coverage,
     Employment,
     Invitation,
     Manager,
@@ -56,19 +54,6 @@ def appoint_manager(*, actor, user, adherent: Adherent, role: str) -> Manager:
         audit.record(actor=actor, action="manager.appoint", target=adherent,
                      changes={"utilisateur": user.email, "rôle": role})
     return manager
-
-
-@transaction.atomic
-def open_coverage(*, actor, agent, adherent: Adherent, start: datetime.date, source: str,
-                  end: datetime.date | None = None, reason: str = "") -> Coverage:
-    """Cover ``agent`` through ``adherent`` from ``start`` (to ``end`` included, or open)."""
-    upper = end + datetime.timedelta(days=1) if end else None
-    coverage = Coverage.objects.create(agent=agent, adherent=adherent, source=source,
-                                       period=DateRange(start, upper, "[)"))
-    audit.record(actor=actor, action="coverage.open", target=agent, reason=reason,
-                 changes={"adhérent": adherent.name, "du": start.isoformat(),
-                          "au": end.isoformat() if end else "", "origine": source})
-    return coverage
 
 
 @transaction.atomic

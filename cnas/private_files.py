@@ -11,9 +11,6 @@ from django.utils.deconstruct import deconstructible
 
 @deconstructible
 class PrivateStorage(FileSystemStorage):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-
     @property
     def base_location(self):
         return self._value_or_setting(self._location, settings.PRIVATE_MEDIA_ROOT)

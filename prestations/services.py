@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -362,9 +361,3 @@ def median_instruction_days(prestation: Prestation, *, today: datetime.date | No
                        [prestation.pk, today - datetime.timedelta(days=90)])
         seconds = cursor.fetchone()[0]
     return None if seconds is None else round(seconds / 86400, 1)
-
-
-def granted_total(*, adherent_id: int, year: int) -> Decimal:
-    """Benefits paid in ``year`` to agents through ``adherent`` (the return on its contribution)."""
-    return (Demande.objects.filter(adherent_id=adherent_id, status=S.PAID, paid_at__year=year)
-            .aggregate(total=Sum("amount_granted"))["total"] or Decimal("0.00"))
