@@ -144,9 +144,16 @@ def _back(demande):
     return redirect("espace:demande", pk=demande.pk)
 
 
-def _errors(request, exc: ValidationError):
-    for message in exc.messages:
-        messages.error(request, message)
+def _run(request, demande, action, *, done: str, level=messages.SUCCESS):
+    """Call the service; its refusals become error messages, its success ``done``; back to the request."""
+    try:
+        action()
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.add_message(request, level, done)
+    return _back(demande)
 
 
 @agent_required
@@ -159,40 +166,25 @@ def demande_document(request, pk: int):
             for error in errors:
                 messages.error(request, error)
         return _back(demande)
-    try:
-        services.add_document(actor=request.user, demande=demande, label=form.cleaned_data["label"],
-                              uploaded=form.cleaned_data["file"])
-    except ValidationError as exc:
-        _errors(request, exc)
-    else:
-        messages.success(request, _("Pièce ajoutée."))
-    return _back(demande)
+    return _run(request, demande, lambda: services.add_document(
+        actor=request.user, demande=demande, label=form.cleaned_data["label"], uploaded=form.cleaned_data["file"]),
+        done=_("Pièce ajoutée."))
 
 
 @agent_required
 @require_POST
 def demande_submit(request, pk: int):
     demande = get_own_demande_or_404(request, pk)
-    try:
-        services.submit(actor=request.user, demande=demande)
-    except ValidationError as exc:
-        _errors(request, exc)
-    else:
-        messages.success(request, _("Votre demande est envoyée. Vous serez prévenu(e) par e-mail de chaque étape."))
-    return _back(demande)
+    return _run(request, demande, lambda: services.submit(actor=request.user, demande=demande),
+                done=_("Votre demande est envoyée. Vous serez prévenu(e) par e-mail de chaque étape."))
 
 
 @agent_required
 @require_POST
 def demande_withdraw(request, pk: int):
     demande = get_own_demande_or_404(request, pk)
-    try:
-        services.withdraw(actor=request.user, demande=demande)
-    except ValidationError as exc:
-        _errors(request, exc)
-    else:
-        messages.info(request, _("Votre demande est retirée."))
-    return _back(demande)
+    return _run(request, demande, lambda: services.withdraw(actor=request.user, demande=demande),
+                done=_("Votre demande est retirée."), level=messages.INFO)
 
 
 @agent_required
