@@ -57,6 +57,7 @@ run: deps database
 
 lint: deps
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 migrations-check: deps
 	$(PY) manage.py makemigrations --check --dry-run

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from adhesions import views_public
+from adhesions.views import public as views_public
 
 urlpatterns = [
     path("adherer/", views_public.apply_for_membership, name="apply"),

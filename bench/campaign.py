@@ -46,7 +46,7 @@ def main() -> None:
     from django.db import connection
 
     from adhesions import services
-    from adhesions.contributions import computation_sql, scale_params
+    from adhesions.computation import computation_sql, scale_params
     from adhesions.models import Campaign, ContributionCall, ContributionScale
 
     year = datetime.date.today().year + 2  # not the demo's years

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from adhesions.access import COS_ADMIN
-from adhesions.views import call_pdf_view, certificate_view, contributions_view
+from adhesions.views.contributions import call_pdf_view, certificate_view, contributions_view
 from cos import views
 
 app_name = "cos"

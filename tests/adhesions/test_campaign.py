@@ -5,6 +5,7 @@ import subprocess
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db.backends.postgresql.psycopg_any import DateRange
 from django.urls import reverse
@@ -89,20 +90,21 @@ def test_regularisation_after_a_correction(scale, world, django_capture_on_commi
     assert credit.amount == Decimal("-172.00") and credit.kind == "regularisation"
     assert credit.reference == f"R{Y}-{tenant_a.employer.pk:06d}-1"
     assert "Avoir de régularisation" in pdf_text(credit)
-    with pytest.raises(services.ValidationError, match="Rien à régulariser"):
+    with pytest.raises(ValidationError, match="Rien à régulariser"):
         services.regularise(actor=None, adherent=tenant_a.employer, year=Y)
 
 
 def test_a_failed_chunk_is_retried_alone(scale, world, django_capture_on_commit_callbacks, monkeypatch):
-    original = services.render_pdf
-    monkeypatch.setattr(services, "render_pdf", lambda *a, **k: (_ for _ in ()).throw(OSError("disque plein")))
+    original = services.contributions.render_pdf
+    monkeypatch.setattr(services.contributions, "render_pdf",
+                        lambda *a, **k: (_ for _ in ()).throw(OSError("disque plein")))
     with pytest.raises(OSError):
         run(scale, django_capture_on_commit_callbacks)
     campaign = Campaign.objects.get()
     assert campaign.status == Campaign.Status.FAILED
     chunk = campaign.chunks.get()
     assert chunk.status == CampaignChunk.Status.FAILED and "disque plein" in chunk.error
-    monkeypatch.setattr(services, "render_pdf", original)
+    monkeypatch.setattr(services.contributions, "render_pdf", original)
     with django_capture_on_commit_callbacks(execute=True):
         assert services.retry_failed_chunks(actor=None, campaign=campaign) == 1
     campaign.refresh_from_db()

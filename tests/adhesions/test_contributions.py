@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db.backends.postgresql.psycopg_any import DateRange
 
-from adhesions.contributions import compute
+from adhesions.computation import compute
 from adhesions.models import ContributionScale, PayrollDeclaration
 from tests import factories
 

@@ -138,7 +138,7 @@ def test_self_registration_never_says_which_field_was_wrong(client, tenant_a, te
     response = attach(client, values["siret"], values["number"], values["birth"])
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == [str(__import__(
-        "adhesions.views_public", fromlist=["ATTACH_FAILED"]).ATTACH_FAILED)]
+        "adhesions.views.public", fromlist=["ATTACH_FAILED"]).ATTACH_FAILED)]
     assert not response.context["form"].errors.get("siret")
     assert not Agent.objects.filter(user=newcomer).exists()
 

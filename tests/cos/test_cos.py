@@ -12,7 +12,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from adhesions.contributions import compute
+from adhesions.computation import compute
 from adhesions.models import ContributionScale, Coverage
 from adhesions.selectors import coverage_on
 from cos import services

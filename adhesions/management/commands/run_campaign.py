@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from adhesions import services
-from adhesions.contributions import totals_by_kind
+from adhesions.computation import totals_by_kind
 from adhesions.models import AdherentKind, ContributionScale
 from cnas.money import format_euros
 

@@ -1,0 +1,121 @@
+"""Admin of the roster, coverage, imports, invitations and payroll declarations."""
+
+from django import forms as django_forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from adhesions import services
+from adhesions.models import (
+    Coverage,
+    Employment,
+    Invitation,
+    PayrollDeclaration,
+    RosterImport,
+)
+from cnas.admin import AuditedModelAdmin, PrivateFileAdminMixin
+
+
+@admin.register(Employment)
+class EmploymentAdmin(AuditedModelAdmin):
+    list_display = ("employee_number", "agent", "employer", "start_date", "end_date", "end_reason")
+    list_filter = ("end_reason", "employer__kind", "employer__region")
+    search_fields = ("employee_number", "agent__last_name", "agent__first_name", "employer__name",
+                     "employer__siret")
+    autocomplete_fields = ("agent", "employer")
+    list_select_related = ("agent", "employer")
+    show_full_result_count = False
+
+
+@admin.register(Coverage)
+class CoverageAdmin(AuditedModelAdmin):
+    list_display = ("agent", "adherent", "period", "source")
+    list_filter = ("source", "adherent__kind", "adherent__region")
+    search_fields = ("agent__last_name", "agent__first_name", "adherent__name", "adherent__siret")
+    autocomplete_fields = ("agent", "adherent")
+    list_select_related = ("agent", "adherent")
+    show_full_result_count = False
+
+
+@admin.register(RosterImport)
+class RosterImportAdmin(PrivateFileAdminMixin, AuditedModelAdmin):
+    private_file_field = "file"
+    list_display = ("original_name", "adherent", "created_at", "uploaded_by", "status", "created_count",
+                    "updated_count", "closed_count", "error_count")
+    list_filter = ("status", "is_complete", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("original_name", "adherent__name", "adherent__siret", "sha256")
+    autocomplete_fields = ("adherent",)
+    list_select_related = ("adherent", "uploaded_by")
+    readonly_fields = [f.name for f in RosterImport._meta.fields if f.name not in ("id", "file")] + ["file_link"]
+    exclude = ("file",)
+
+    def has_add_permission(self, request):
+        return False  # imports are made from the collectivity space or import_roster
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(AuditedModelAdmin):
+    list_display = ("email", "kind", "adherent", "created_at", "sent_at", "accepted_at")
+    list_filter = ("kind", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("email", "adherent__name", "adherent__siret")
+    autocomplete_fields = ("adherent", "agent", "invited_by", "accepted_by")
+    list_select_related = ("adherent",)
+    readonly_fields = ("created_at", "sent_at", "accepted_at", "accepted_by")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PayrollCorrectionForm(django_forms.ModelForm):
+    class Meta:
+        model = PayrollDeclaration
+        fields = ["adherent", "year", "gross_payroll", "working_headcount", "retired_headcount", "reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "reason" in self.fields:  # absent when an existing declaration is only viewed
+            self.fields["reason"].required = True
+            self.fields["reason"].help_text = _("Obligatoire : la correction et son motif sont conservés.")
+
+
+@admin.register(PayrollDeclaration)
+class PayrollDeclarationAdmin(AuditedModelAdmin):
+    """Declarations are never edited: staff correct one by adding a new declaration for the
+    same adherent and year, with a reason; the history keeps both."""
+
+    list_display = ("adherent", "year", "gross_payroll", "working_headcount", "retired_headcount", "declared_at",
+                    "declared_by", "is_correction", "correct_link")
+    list_filter = ("year", "is_correction", "adherent__kind", "adherent__region")
+    search_fields = ("adherent__name", "adherent__siret")
+    autocomplete_fields = ("adherent",)
+    list_select_related = ("adherent", "declared_by")
+    form = PayrollCorrectionForm
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("corriger"))
+    def correct_link(self, obj):
+        url = reverse("admin:adhesions_payrolldeclaration_add")
+        return format_html('<a href="{}?adherent={}&year={}&gross_payroll={}&working_headcount={}'
+                           '&retired_headcount={}">{}</a>', url, obj.adherent_id, obj.year, obj.gross_payroll,
+                           obj.working_headcount, obj.retired_headcount, _("Corriger"))
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            declaration = services.declare_payroll(
+                actor=request.user, adherent=data["adherent"], year=data["year"], gross_payroll=data["gross_payroll"],
+                working_headcount=data["working_headcount"], retired_headcount=data["retired_headcount"],
+                reason=data["reason"], is_correction=True)
+        except ValidationError as exc:
+            raise PermissionDenied(" ".join(exc.messages)) from exc
+        obj.pk = declaration.pk

@@ -1,0 +1,218 @@
+"""The contribution campaign, its PDF calls and regularisations."""
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from adhesions.computation import compute, insert_calls
+from adhesions.models import (
+    Adherent,
+    Campaign,
+    CampaignChunk,
+    ContributionCall,
+    ContributionScale,
+)
+from adhesions.services._common import _user
+from cnas import audit
+from cnas.money import round_cents
+from cnas.pdf import render_pdf
+
+CHUNK_SIZE = 100
+
+
+@transaction.atomic
+def start_campaign(*, actor, scale: ContributionScale) -> Campaign:
+    """Start (or resume) the campaign of the scale's year on the worker. Running it again
+    issues only the calls not issued yet: a call, once issued, never changes."""
+    campaign, created = Campaign.objects.select_for_update().get_or_create(
+        scale=scale, defaults={"started_by": _user(actor)})
+    if not created:
+        campaign.status = Campaign.Status.COMPUTING
+        campaign.finished_at = None
+        campaign.save(update_fields=["status", "finished_at"])
+    audit.record(actor=actor, action="campaign.start" if created else "campaign.restart", target=campaign)
+    from adhesions import tasks
+
+    transaction.on_commit(lambda: tasks.compute_campaign.delay(campaign.pk))
+    return campaign
+
+
+def compute_campaign(*, campaign_id: int, issued_on: datetime.date | None = None) -> list[int]:
+    """Worker side: issue the calls in one statement and cut them into chunks; return the
+    chunks to render. Safe to run twice."""
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().select_related("scale").get(pk=campaign_id)
+        if campaign.status == Campaign.Status.COMPUTING:
+            insert_calls(campaign.scale, campaign_id=campaign.pk, issued_on=issued_on or timezone.localdate())
+            covered = list(CampaignChunk.objects.filter(campaign=campaign).values_list("last_call_id", flat=True))
+            after = max(covered, default=0)
+            ids = list(ContributionCall.objects.filter(campaign=campaign, id__gt=after).order_by("id")
+                       .values_list("id", flat=True))
+            start = CampaignChunk.objects.filter(campaign=campaign).count()
+            CampaignChunk.objects.bulk_create([
+                CampaignChunk(campaign=campaign, index=start + n, first_call_id=chunk[0], last_call_id=chunk[-1])
+                for n, chunk in enumerate(ids[i:i + CHUNK_SIZE] for i in range(0, len(ids), CHUNK_SIZE))
+            ])
+            campaign.computed_count = ContributionCall.objects.filter(campaign=campaign).count()
+            campaign.status, campaign.computed_at = Campaign.Status.RENDERING, timezone.now()
+            campaign.save(update_fields=["computed_count", "status", "computed_at"])
+        pending = list(campaign.chunks.exclude(status=CampaignChunk.Status.DONE).values_list("id", flat=True))
+    if not pending:
+        finish_campaign(campaign_id=campaign_id)
+    return pending
+
+
+def render_call(call: ContributionCall) -> None:
+    """Render and store one call's PDF; call it with the row locked and no PDF yet."""
+    scale = ContributionScale.objects.filter(year=call.year).first()
+    content = render_pdf("adhesions/pdf/call.html", {"call": call, "adherent": call.adherent, "scale": scale})
+    call.pdf.save(f"{call.reference}.pdf", ContentFile(content), save=False)
+    call.render_count = F("render_count") + 1
+    call.save(update_fields=["pdf", "render_count"])
+
+
+def render_chunk(*, chunk_id: int) -> str:
+    """Worker side: render the PDFs of one chunk, each call in its own transaction, each
+    call exactly once whoever else runs the same chunk (row locks, SKIP LOCKED)."""
+    with transaction.atomic():
+        chunk = CampaignChunk.objects.select_for_update().get(pk=chunk_id)
+        if chunk.status == CampaignChunk.Status.DONE:
+            return chunk.status
+        chunk.status, chunk.attempts, chunk.error = CampaignChunk.Status.RUNNING, chunk.attempts + 1, ""
+        chunk.save(update_fields=["status", "attempts", "error", "updated_at"])
+    try:
+        while True:
+            with transaction.atomic():
+                call = (ContributionCall.objects.select_for_update(skip_locked=True, of=("self",))
+                        .select_related("adherent", "regularises")
+                        .filter(campaign_id=chunk.campaign_id, id__gte=chunk.first_call_id,
+                                id__lte=chunk.last_call_id, pdf="").order_by("id").first())
+                if call is None:
+                    break
+                render_call(call)
+    except Exception as exc:  # the chunk is marked failed, to be retried alone from the admin
+        CampaignChunk.objects.filter(pk=chunk_id).update(status=CampaignChunk.Status.FAILED,
+                                                         error=f"{type(exc).__name__}: {exc}"[:2000])
+        finish_campaign(campaign_id=chunk.campaign_id)
+        raise
+    left = ContributionCall.objects.filter(campaign_id=chunk.campaign_id, id__gte=chunk.first_call_id,
+                                           id__lte=chunk.last_call_id, pdf="").exists()
+    if not left:
+        CampaignChunk.objects.filter(pk=chunk_id).update(status=CampaignChunk.Status.DONE)
+        finish_campaign(campaign_id=chunk.campaign_id)
+    return CampaignChunk.Status.DONE if not left else CampaignChunk.Status.RUNNING
+
+
+def finish_campaign(*, campaign_id: int) -> None:
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        if campaign.status != Campaign.Status.RENDERING:
+            return
+        states = set(campaign.chunks.values_list("status", flat=True))
+        if states & {CampaignChunk.Status.PENDING, CampaignChunk.Status.RUNNING}:
+            return
+        campaign.status = Campaign.Status.FAILED if CampaignChunk.Status.FAILED in states else Campaign.Status.DONE
+        campaign.finished_at = timezone.now()
+        campaign.save(update_fields=["status", "finished_at"])
+
+
+@transaction.atomic
+def retry_failed_chunks(*, actor, campaign: Campaign) -> int:
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    failed = list(campaign.chunks.filter(status=CampaignChunk.Status.FAILED).values_list("id", flat=True))
+    if failed:
+        CampaignChunk.objects.filter(pk__in=failed).update(status=CampaignChunk.Status.PENDING)
+        campaign.status, campaign.finished_at = Campaign.Status.RENDERING, None
+        campaign.save(update_fields=["status", "finished_at"])
+        audit.record(actor=actor, action="campaign.retry", target=campaign, changes={"lots": len(failed)})
+        from adhesions import tasks
+
+        transaction.on_commit(lambda: [tasks.render_chunk.delay(pk) for pk in failed])
+    return len(failed)
+
+
+def resume_unfinished_campaigns(*, idle_for: datetime.timedelta | None = None) -> int:
+    """Put unfinished campaigns back on their way: at a worker's start (everything left), and
+    from beat (only what has not moved for ``idle_for``). Nothing done is done again."""
+    from adhesions import tasks
+
+    resumed = 0
+    for campaign in Campaign.objects.filter(status__in=[Campaign.Status.COMPUTING, Campaign.Status.RENDERING]):
+        if campaign.status == Campaign.Status.COMPUTING:
+            tasks.compute_campaign.delay(campaign.pk)
+            resumed += 1
+            continue
+        chunks = campaign.chunks.filter(status__in=[CampaignChunk.Status.PENDING, CampaignChunk.Status.RUNNING])
+        if idle_for is not None:
+            chunks = chunks.filter(updated_at__lt=timezone.now() - idle_for)
+        for chunk_id in chunks.values_list("id", flat=True):
+            tasks.render_chunk.delay(chunk_id)
+            resumed += 1
+    return resumed
+
+
+def run_campaign_now(*, actor, scale: ContributionScale, progress=lambda text: None,
+                     issued_on: datetime.date | None = None) -> Campaign:
+    """The command line's path: the same steps as the worker, one after the other
+    (``issued_on`` lets the demo world date its campaign from January)."""
+    with transaction.atomic():
+        campaign, created = Campaign.objects.get_or_create(scale=scale, defaults={"started_by": _user(actor)})
+        if not created:
+            Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.COMPUTING, finished_at=None)
+        audit.record(actor=actor, action="campaign.command", target=campaign)
+    chunks = compute_campaign(campaign_id=campaign.pk, issued_on=issued_on)
+    progress(f"{Campaign.objects.get(pk=campaign.pk).computed_count} appels calculés, {len(chunks)} lots à éditer")
+    for number, chunk_id in enumerate(chunks, start=1):
+        render_chunk(chunk_id=chunk_id)
+        progress(f"lot {number}/{len(chunks)} édité")
+    campaign.refresh_from_db()
+    return campaign
+
+
+@transaction.atomic
+def regularise(*, actor, adherent: Adherent, year: int, reason: str = "") -> ContributionCall:
+    """Recompute what the adherent owes for the year with today's data and issue the
+    difference with what was already called: a positive call or a credit."""
+    scale = ContributionScale.objects.get(year=year)
+    calls = list(ContributionCall.objects.select_for_update().filter(adherent=adherent, year=year).order_by("id"))
+    initial = next((c for c in calls if c.kind == ContributionCall.Kind.INITIAL), None)
+    if initial is None:
+        raise ValidationError(_("Aucun appel %(year)s n'a encore été émis pour cet adhérent.") % {"year": year})
+    computed = next(iter(compute(scale, adherent_id=adherent.pk)), None)
+    due = computed.amount if computed else Decimal("0.00")
+    difference = due - sum((c.amount for c in calls), Decimal("0.00"))
+    if difference == 0:
+        raise ValidationError(_("Rien à régulariser : les appels émis correspondent aux données actuelles."))
+    number = sum(1 for c in calls if c.kind == ContributionCall.Kind.REGULARISATION) + 1
+    call = ContributionCall.objects.create(
+        adherent=adherent, year=year, kind=ContributionCall.Kind.REGULARISATION, regularises=initial,
+        reference=f"R{year}-{adherent.pk:06d}-{number}", due_date=max(scale.due_date, timezone.localdate()
+                                                                       + datetime.timedelta(days=30)),
+        payroll=computed.payroll if computed else None, payroll_year=year - 1 if not adherent.is_cos else None,
+        working_agents=computed.working if computed else 0, retired_agents=computed.retired if computed else 0,
+        covered_agents=computed.covered if computed else 0, months=computed.months if computed else 0,
+        bound=computed.bound if computed else "", amount=difference,
+        details={"recomputed": str(due), "already_called": str(due - difference),
+                 "agents_part": str(round_cents(computed.agents_part)) if computed else "0",
+                 "retired_part": str(round_cents(computed.retired_part)) if computed else "0"},
+    )
+    audit.record(actor=actor, action="call.regularise", target=call, reason=reason,
+                 changes={"dû": str(due), "déjà appelé": str(due - difference), "régularisation": str(difference)})
+    from adhesions import tasks
+
+    transaction.on_commit(lambda: tasks.render_single_call.delay(call.pk))
+    return call
+
+
+def render_single_call(*, call_id: int) -> None:
+    with transaction.atomic():
+        call = (ContributionCall.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("adherent", "regularises").filter(pk=call_id, pdf="").first())
+        if call is not None:
+            render_call(call)

@@ -1,0 +1,1 @@
+"""The collectivity space (/collectivite/) and the public pages of joining, by sub-domain."""
