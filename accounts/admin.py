@@ -3,10 +3,10 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Agent, FamilyMember, StaffProfile, TaxDeclaration, User
-from cnas.admin import AuditedModelAdmin, PrivateFileAdminMixin
+from cnas.admin import AuditedModelAdmin, PrivateFileAdminMixin, StackedInline, TabularInline
 
 
-class StaffProfileInline(admin.StackedInline):
+class StaffProfileInline(StackedInline):
     model = StaffProfile
     extra = 0
     autocomplete_fields = ("region",)
@@ -29,7 +29,7 @@ class UserAdmin(DjangoUserAdmin, AuditedModelAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
-class FamilyMemberInline(admin.TabularInline):
+class FamilyMemberInline(TabularInline):
     model = FamilyMember
     extra = 0
 

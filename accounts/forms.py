@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import FamilyMember
-from cnas.forms import FrenchDecimalField
+from cnas.forms import FrenchDecimalField, MoneyField
 
 
 class DateInput(forms.DateInput):
@@ -16,8 +16,9 @@ class DateInput(forms.DateInput):
 class FamilyMemberForm(forms.ModelForm):
     class Meta:
         model = FamilyMember
-        fields = ["relation", "first_name", "last_name", "birth_date", "is_dependent"]
-        widgets = {"birth_date": DateInput(attrs={"autocomplete": "off"})}
+        fields = ["relation", "first_name", "last_name", "birth_date", "adoption_date", "is_dependent"]
+        widgets = {"birth_date": DateInput(attrs={"autocomplete": "off"}),
+                   "adoption_date": DateInput(attrs={"autocomplete": "off"})}
 
     def __init__(self, *args, agent, **kwargs):
         super().__init__(*args, **kwargs)
@@ -31,8 +32,19 @@ class FamilyMemberForm(forms.ModelForm):
             raise forms.ValidationError(_("La date de naissance ne peut pas être dans le futur."))
         return value
 
+    def clean_adoption_date(self):
+        value = self.cleaned_data.get("adoption_date")
+        if value and value > timezone.localdate():
+            raise forms.ValidationError(_("La date d'arrivée au foyer ne peut pas être dans le futur."))
+        return value
+
     def clean(self):
         cleaned = super().clean()
+        birth, adoption = cleaned.get("birth_date"), cleaned.get("adoption_date")
+        if adoption and cleaned.get("relation") != FamilyMember.Relation.CHILD:
+            self.add_error("adoption_date", _("La date d'arrivée au foyer ne concerne qu'un enfant adopté."))
+        elif adoption and birth and adoption < birth:
+            self.add_error("adoption_date", _("L'arrivée au foyer ne peut pas précéder la naissance."))
         if cleaned.get("relation") == FamilyMember.Relation.SPOUSE:
             others = FamilyMember.objects.filter(agent=self.instance.agent,
                                                  relation=FamilyMember.Relation.SPOUSE)
@@ -71,10 +83,9 @@ class BankDetailsForm(forms.Form):
 
 class TaxDeclarationForm(forms.Form):
     year = forms.IntegerField(label=_("Année des revenus"))
-    reference_income = FrenchDecimalField(label=_("Revenu fiscal de référence (€)"), min_value=0, max_digits=12,
-                                          decimal_places=2, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    reference_income = MoneyField(label=_("Revenu fiscal de référence (€)"), min_value=0)
     shares = FrenchDecimalField(label=_("Nombre de parts"), min_value=1, max_value=20, max_digits=4,
-                                decimal_places=2, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+                                decimal_places=2)
     notice = forms.FileField(label=_("Avis d'imposition (PDF)"), widget=forms.ClearableFileInput(
         attrs={"accept": ".pdf,application/pdf"}))
 

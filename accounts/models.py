@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -153,6 +153,10 @@ class FamilyMember(models.Model):
     first_name = models.CharField(_("prénom"), max_length=150)
     last_name = models.CharField(_("nom"), max_length=150)
     birth_date = models.DateField(_("date de naissance"))
+    adoption_date = models.DateField(
+        _("date d'arrivée au foyer (adoption)"), null=True, blank=True,
+        help_text=_("Pour un enfant adopté : les aides à la naissance ou à l'adoption comptent leur délai "
+                    "depuis cette date."))
     is_dependent = models.BooleanField(_("à charge"), default=True)
 
     class Meta:
@@ -164,10 +168,17 @@ class FamilyMember(models.Model):
                 fields=["agent"], condition=models.Q(relation="spouse"),
                 name="family_one_spouse_per_agent",
             ),
+            models.CheckConstraint(condition=Q(adoption_date__isnull=True) | Q(adoption_date__gte=F("birth_date")),
+                                   name="family_adoption_after_birth"),
         ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name.upper()} ({self.get_relation_display()})"
+
+    @property
+    def arrival_date(self):
+        """When the child came into the household: the adoption, or else the birth."""
+        return self.adoption_date or self.birth_date
 
 
 def upload_to_tax_notices(instance, filename: str) -> str:

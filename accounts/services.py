@@ -14,6 +14,7 @@ def _snapshot(member: FamilyMember) -> dict[str, str]:
         "prénom": member.first_name,
         "nom": member.last_name,
         "naissance": member.birth_date.isoformat(),
+        "arrivée au foyer": member.adoption_date.isoformat() if member.adoption_date else "",
         "à charge": "oui" if member.is_dependent else "non",
     }
 
@@ -21,11 +22,11 @@ def _snapshot(member: FamilyMember) -> dict[str, str]:
 @transaction.atomic
 def add_family_member(
     *, actor, agent: Agent, relation: str, first_name: str, last_name: str,
-    birth_date: datetime.date, is_dependent: bool = True,
+    birth_date: datetime.date, is_dependent: bool = True, adoption_date: datetime.date | None = None,
 ) -> FamilyMember:
     member = FamilyMember(
         agent=agent, relation=relation, first_name=first_name.strip(), last_name=last_name.strip(),
-        birth_date=birth_date, is_dependent=is_dependent,
+        birth_date=birth_date, adoption_date=adoption_date, is_dependent=is_dependent,
     )
     member.full_clean()
     member.save()
@@ -36,7 +37,7 @@ def add_family_member(
 @transaction.atomic
 def update_family_member(
     *, actor, member: FamilyMember, relation: str, first_name: str, last_name: str,
-    birth_date: datetime.date, is_dependent: bool,
+    birth_date: datetime.date, is_dependent: bool, adoption_date: datetime.date | None = None,
 ) -> FamilyMember:
     member = FamilyMember.objects.select_for_update().get(pk=member.pk)
     before = _snapshot(member)
@@ -44,6 +45,7 @@ def update_family_member(
     member.first_name = first_name.strip()
     member.last_name = last_name.strip()
     member.birth_date = birth_date
+    member.adoption_date = adoption_date
     member.is_dependent = is_dependent
     member.full_clean()
     member.save()

@@ -27,7 +27,8 @@ def overview(request):
 
 def _save_member(request, form, member=None):
     data = form.cleaned_data
-    fields = {k: data[k] for k in ("relation", "first_name", "last_name", "birth_date", "is_dependent")}
+    fields = {k: data[k] for k in ("relation", "first_name", "last_name", "birth_date", "adoption_date",
+                                   "is_dependent")}
     try:
         if member is None:
             services.add_family_member(actor=request.user, agent=request.agent, **fields)

@@ -1,24 +1,31 @@
 """The contribution arithmetic, in one SQL statement for every adherent at once.
 
-For year Y and its scale (see the README for a worked example):
+For year Y and its scale (see the README for a worked example). One rule counts months
+everywhere: **a month of Y counts when its first day falls in the period.**
 
-- months: whole months of adhesion in Y (a month counts when the adhesion covers it from
-  its first day to its last; an adhesion starting on 1 December gives 1 month).
-- headcounts, from Coverage: each agent covered on 1 January counts 1; an agent whose
-  coverage starts later in Y counts the whole months left from then to December, over 12
-  (arriving on 1 December: 1/12; on 31 December: 0). Working agents come from coverage of
-  source "employment", retired ones from "retirement", a COS's members from
-  "cos_membership".
-- employers (collectivities, public bodies):
+- months: the months of Y whose first day falls in one of the adherent's adhesions (active,
+  or suspended or ended up to their end date): an adhesion from 1 December gives 1, from 15
+  November too, one ending on 30 June gives 6.
+- headcounts, for the whole year, from the basis of the contribution (``BasisPeriod``: the
+  employment, retirement and membership periods themselves, not cut by the adhesion's dates):
+  each agent counts the months of Y whose first day falls in one of his periods, over 12
+  (arriving on 1 September: 4/12, on 15 September: 3/12, on 31 December: 0; leaving on 30 April
+  and coming back on 1 September: 8/12). An agent's periods for an adherent never overlap
+  (an exclusion constraint), so he never counts more than 12/12 for it. Working agents come
+  from employment periods, retired ones from retirement periods, a COS's members from their
+  membership. The extension of coverage after a departure is not counted.
+- employers (collectivities, public bodies), for the whole year:
   - payroll mode: payroll of Y-1 (latest declaration) x rate, kept between floor and
     ceiling per working agent (no declaration: payroll 0, so the floor applies);
   - per-agent mode: flat amount x working agents;
   - plus, where the adhesion covers retired staff, the retired flat amount x retired agents.
 - COS: flat amount per covered agent x members.
-- amount = (the above) x months / 12, rounded half-up to the cent once, at the end.
+- amount = the whole year's figure x months / 12 (pro-rated once, by the adhesion), computed
+  in twelfths so that it stays exact, and rounded half-up to the cent once, at the end.
 
 The same SELECT serves the campaign (INSERT … SELECT, one statement for all calls), the
-dry run (totals), the regularisation of one adherent, and the benchmark's floor.
+dry run (totals), the regularisation of one adherent, the contributions page, and the
+benchmark's floor.
 """
 
 import datetime
@@ -35,37 +42,26 @@ WITH params AS (
 ),
 adhesion_months AS MATERIALIZED (
     SELECT a.adherent_id,
-           LEAST(12, SUM(GREATEST(0,
-               (EXTRACT(MONTH FROM LEAST(COALESCE(a.end_date, p.dec31), p.dec31))::int
-                 - CASE WHEN LEAST(COALESCE(a.end_date, p.dec31), p.dec31)
-                             = (date_trunc('month', LEAST(COALESCE(a.end_date, p.dec31), p.dec31))
-                                + interval '1 month - 1 day')::date THEN 0 ELSE 1 END)
-             - (EXTRACT(MONTH FROM GREATEST(a.start_date, p.jan1))::int
-                 + CASE WHEN EXTRACT(DAY FROM GREATEST(a.start_date, p.jan1)) = 1 THEN 0 ELSE 1 END)
-             + 1)))::int AS months,
+           LEAST(12, SUM({adhesion_months}))::int AS months,
            bool_or(a.covers_retired) AS covers_retired
     FROM adhesions_adhesion a, params p
-    WHERE a.status = 'active' AND a.start_date <= p.dec31 AND (a.end_date IS NULL OR a.end_date >= p.jan1)
+    WHERE a.status IN ('active', 'suspended', 'ended')
+      AND a.start_date <= p.dec31 AND (a.end_date IS NULL OR a.end_date >= p.jan1)
     {adherent_filter_a}
     GROUP BY a.adherent_id
 ),
 heads AS MATERIALIZED (
-    -- in twelfths of an agent, so that the arithmetic stays exact until the one rounding
-    SELECT c.adherent_id,
-           SUM(w.twelfths) FILTER (WHERE c.source = 'employment') AS working12,
-           SUM(w.twelfths) FILTER (WHERE c.source = 'retirement') AS retired12,
-           SUM(w.twelfths) FILTER (WHERE c.source = 'cos_membership') AS covered12
-    FROM adhesions_coverage c
+    -- in twelfths of an agent (months), so that the arithmetic stays exact until the one rounding
+    SELECT b.adherent_id,
+           SUM(n.months) FILTER (WHERE b.source = 'employment') AS working12,
+           SUM(n.months) FILTER (WHERE b.source = 'retirement') AS retired12,
+           SUM(n.months) FILTER (WHERE b.source = 'cos_membership') AS covered12
+    FROM adhesions_basisperiod b
     CROSS JOIN params p
-    CROSS JOIN LATERAL (SELECT CASE
-        WHEN lower(c.period) <= p.jan1 THEN 12
-        ELSE GREATEST(0, 12 - EXTRACT(MONTH FROM lower(c.period))::int
-                         + CASE WHEN EXTRACT(DAY FROM lower(c.period)) = 1 THEN 1 ELSE 0 END)
-        END AS twelfths) w
-    WHERE c.period && daterange(p.jan1, p.dec31, '[]')
-      AND (lower(c.period) > p.jan1 OR c.period @> p.jan1)
+    CROSS JOIN LATERAL (SELECT {basis_months} AS months) n
+    WHERE b.period && daterange(p.jan1, p.dec31, '[]')
       {adherent_filter_c}
-    GROUP BY c.adherent_id
+    GROUP BY b.adherent_id
 ),
 payroll AS (
     SELECT DISTINCT ON (d.adherent_id) d.adherent_id, d.gross_payroll
@@ -114,11 +110,24 @@ COLUMNS = ["adherent_id", "kind", "months", "payroll", "working", "retired", "co
            "retired_part", "amount"]
 
 
+def months_in_year(first_day: str, last_day: str) -> str:
+    """SQL: how many months of the year ``params.year`` have their first day in the closed
+    interval [first_day, last_day] (last_day NULL: no end). Periods that do not overlap give
+    disjoint months, so their counts add up to the count of their union."""
+    first_month = (f"CASE WHEN {first_day} <= p.jan1 THEN 1 "
+                   f"ELSE EXTRACT(MONTH FROM {first_day})::int + (EXTRACT(DAY FROM {first_day}) > 1)::int END")
+    last_month = (f"CASE WHEN {last_day} IS NULL OR {last_day} >= p.dec31 THEN 12 "
+                  f"ELSE EXTRACT(MONTH FROM {last_day})::int END")
+    return f"GREATEST(0, ({last_month}) - ({first_month}) + 1)"
+
+
 def computation_sql(*, one_adherent: bool = False) -> str:
     return COMPUTATION_SQL.format(
+        adhesion_months=months_in_year("a.start_date", "a.end_date"),
+        basis_months=months_in_year("lower(b.period)", "(upper(b.period) - 1)"),
         adherent_filter_a="AND a.adherent_id = %(adherent)s::bigint" if one_adherent else "",
         adherent_filter_d="AND d.adherent_id = %(adherent)s::bigint" if one_adherent else "",
-        adherent_filter_c="AND c.adherent_id = %(adherent)s::bigint" if one_adherent else "",
+        adherent_filter_c="AND b.adherent_id = %(adherent)s::bigint" if one_adherent else "",
     )
 
 
@@ -153,6 +162,12 @@ def compute(scale: ContributionScale, *, adherent_id: int | None = None) -> list
         return [Computed(*row) for row in cursor.fetchall()]
 
 
+def compute_one(scale: ContributionScale, *, adherent_id: int) -> Computed | None:
+    """What one adherent owes for the scale's year with today's data (None: no month of
+    adhesion that year). The regularisation and the contributions page ask this."""
+    return next(iter(compute(scale, adherent_id=adherent_id)), None)
+
+
 INSERT_SQL = """
 INSERT INTO adhesions_contributioncall
     (adherent_id, year, kind, campaign_id, reference, payroll, payroll_year, working_agents, retired_agents,
@@ -161,7 +176,7 @@ SELECT c.adherent_id, %(year)s::int, 'initial', %(campaign)s::bigint,
        'C' || %(year)s::int || '-' || lpad(c.adherent_id::text, 6, '0'),
        c.payroll, CASE WHEN c.kind = 'cos' THEN NULL ELSE %(year)s::int - 1 END, c.working, c.retired, c.covered,
        c.months, c.bound, c.amount,
-       jsonb_build_object('agents_part', round(c.agents_part, 2), 'retired_part', round(c.retired_part, 2),
+       jsonb_build_object('agents_part', round(c.agents_part, 2)::text, 'retired_part', round(c.retired_part, 2)::text,
                           'kind', c.kind),
        (%(issued_on)s::date + time '12:00') AT TIME ZONE 'Europe/Paris',
        GREATEST(%(due_date)s::date, %(issued_on)s::date + 30), '', 0

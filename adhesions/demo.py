@@ -273,6 +273,29 @@ _POPULATE_SQL = [
                                AND ad.covers_retired
     WHERE e.agent_id BETWEEN %(first)s AND %(last)s AND e.end_reason = 'retirement'
     """,
+    # Extension after a departure (not by death) until 31 December, while the employer adheres,
+    # where no retirement coverage takes over (agents here have a single employment).
+    """
+    INSERT INTO adhesions_coverage (agent_id, adherent_id, period, source, created_at)
+    SELECT e.agent_id, e.employer_id,
+           daterange(GREATEST(e.end_date + 1, ad.start_date), make_date(EXTRACT(YEAR FROM e.end_date)::int + 1, 1, 1),
+                     '[)'), 'extension', now()
+    FROM adhesions_employment e
+    JOIN adhesions_adhesion ad ON ad.adherent_id = e.employer_id AND ad.status = 'active'
+    WHERE e.agent_id BETWEEN %(first)s AND %(last)s AND e.end_date IS NOT NULL AND e.end_reason <> 'death'
+      AND e.end_date >= ad.start_date AND NOT (e.end_reason = 'retirement' AND ad.covers_retired)
+      AND GREATEST(e.end_date + 1, ad.start_date) < make_date(EXTRACT(YEAR FROM e.end_date)::int + 1, 1, 1)
+    """,
+    # The basis of the contribution: employment and retirement periods, whatever the adhesion.
+    """
+    INSERT INTO adhesions_basisperiod (agent_id, adherent_id, period, source)
+    SELECT e.agent_id, e.employer_id, daterange(e.start_date, e.end_date + 1, '[)'), 'employment'
+    FROM adhesions_employment e WHERE e.agent_id BETWEEN %(first)s AND %(last)s
+    UNION ALL
+    SELECT e.agent_id, e.employer_id, daterange(e.end_date + 1, NULL, '[)'), 'retirement'
+    FROM adhesions_employment e JOIN accounts_agent a ON a.id = e.agent_id AND a.status = 'retired'
+    WHERE e.agent_id BETWEEN %(first)s AND %(last)s AND e.end_reason = 'retirement'
+    """,
     # Spouses for a little over half of the agents.
     """
     INSERT INTO accounts_familymember (agent_id, relation, first_name, last_name, birth_date, is_dependent)

@@ -1,13 +1,18 @@
 import django_filters
-from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, DateField, Exists, ExpressionWrapper, F, Func, OuterRef, Q, Subquery, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from adhesions.models import Coverage, Employment
 
+# The last day of a coverage period (its range is half-open).
+LAST_DAY = ExpressionWrapper(Func(F("period"), function="upper", output_field=DateField()) - Value(1),
+                             output_field=DateField())
+
 
 def roster_queryset(*, adherent, today):
-    """The adherent's roster: the latest line of each agent, with its situation and whether
-    the agent is covered by this adherent today, in one query whatever the roster's size."""
+    """The adherent's roster: the latest line of each agent, with its situation, whether the
+    agent is covered by this adherent today and, for one who left this year, until when his
+    rights are kept — in one query whatever the roster's size."""
     later = Employment.objects.filter(employer=adherent, agent_id=OuterRef("agent_id"),
                                       start_date__gt=OuterRef("start_date"))
     covered = Coverage.objects.filter(adherent=adherent, agent_id=OuterRef("agent_id"), period__contains=today)
@@ -22,6 +27,8 @@ def roster_queryset(*, adherent, today):
                 default=Value("left"),
             ),
             is_covered=Exists(covered),
+            kept_until=Subquery(covered.filter(source=Coverage.Source.EXTENSION).annotate(last=LAST_DAY)
+                                .values("last")[:1], output_field=DateField()),
         )
     )
 

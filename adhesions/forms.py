@@ -6,7 +6,7 @@ from accounts.forms import DateInput
 from accounts.models import Agent
 from adhesions.models import Employment, PayrollDeclaration
 from adhesions.services import MAX_ROSTER_FILE_SIZE
-from cnas.forms import FrenchDecimalField
+from cnas.forms import MoneyField
 
 
 def not_in_future(value):
@@ -94,11 +94,9 @@ class InviteCorrespondentForm(forms.Form):
 
 
 class PayrollDeclarationForm(forms.ModelForm):
-    gross_payroll = FrenchDecimalField(
-        label=_("Masse salariale brute (€)"), max_digits=12, decimal_places=2, min_value=0,
-        help_text=_("Total des rémunérations brutes de l'année, en euros (par exemple 1 234 567,89)."),
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-    )
+    gross_payroll = MoneyField(
+        label=_("Masse salariale brute (€)"), min_value=0,
+        help_text=_("Total des rémunérations brutes de l'année, en euros (par exemple 1 234 567,89)."))
 
     class Meta:
         model = PayrollDeclaration

@@ -3,11 +3,15 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from adhesions.models import Adherent, Coverage, Employment
+
+# An agent's own coverage comes before the extension of his rights after a departure.
+EXTENSION_LAST = Case(When(source=Coverage.Source.EXTENSION, then=Value(1)), default=Value(0),
+                      output_field=IntegerField())
 
 
 def coverage_on(*, agent, day: datetime.date | None = None) -> Coverage | None:
@@ -15,7 +19,7 @@ def coverage_on(*, agent, day: datetime.date | None = None) -> Coverage | None:
     day = day or timezone.localdate()
     return (
         Coverage.objects.on(day).filter(agent=agent).select_related("adherent")
-        .order_by("period").first()
+        .order_by(EXTENSION_LAST, "period").first()
     )
 
 
@@ -81,7 +85,15 @@ class Entitlement:
         if self.blocked_year is not None:
             return _("Votre collectivité n'est pas à jour de sa cotisation %(year)s : les nouvelles demandes "
                      "sont suspendues jusqu'à son règlement.") % {"year": self.blocked_year}
+        if self.is_extension:
+            return _("Vous restez couvert(e) jusqu'au %(date)s au titre de %(name)s.") % {
+                "date": self.coverage.end_date.strftime("%d/%m/%Y"), "name": self.coverage.adherent.name}
         return _("Vous êtes couvert(e) par %(name)s.") % {"name": self.coverage.adherent.name}
+
+    @property
+    def is_extension(self) -> bool:
+        """Covered only by the rights kept after leaving an employer (until 31 December)."""
+        return self.coverage is not None and self.coverage.source == Coverage.Source.EXTENSION
 
 
 def entitlement_on(*, agent, day: datetime.date | None = None) -> Entitlement:
@@ -89,7 +101,8 @@ def entitlement_on(*, agent, day: datetime.date | None = None) -> Entitlement:
     contribution up to date? An agent covered by several adherents may order through any
     one that is up to date."""
     day = day or timezone.localdate()
-    coverages = list(Coverage.objects.on(day).filter(agent=agent).select_related("adherent").order_by("period"))
+    coverages = list(Coverage.objects.on(day).filter(agent=agent).select_related("adherent")
+                     .order_by(EXTENSION_LAST, "period"))
     if not coverages:
         return Entitlement(coverage=None)
     late = arrears(adherent_ids=[c.adherent_id for c in coverages], day=day)

@@ -1,12 +1,19 @@
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.shortcuts import get_object_or_404
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from cnas import audit, private_files
+from cnas.forms import MoneyField
 from cnas.models import AuditEntry
 
 admin.site.site_header = _("CNAS — administration")
@@ -14,11 +21,25 @@ admin.site.site_title = _("CNAS — administration")
 admin.site.index_title = _("Gestion de l'action sociale")
 
 
+FRENCH_AMOUNTS = {models.DecimalField: {"form_class": MoneyField}}
+
+
+class TabularInline(admin.TabularInline):
+    """Inlines type amounts the French way too."""
+
+    formfield_overrides = FRENCH_AMOUNTS
+
+
+class StackedInline(admin.StackedInline):
+    formfield_overrides = FRENCH_AMOUNTS
+
+
 class AuditedModelAdmin(admin.ModelAdmin):
     """Writes every admin save and deletion to the audit trail, and shows the
-    object's audit entries on its history page."""
+    object's audit entries on its history page. Amounts are typed the French way."""
 
     object_history_template = "admin/cnas/audited_history.html"
+    formfield_overrides = FRENCH_AMOUNTS
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -69,6 +90,81 @@ class PrivateFileAdminMixin:
         info = self.model._meta.app_label, self.model._meta.model_name
         return format_html('<a href="{}">{}</a>', reverse("admin:{}_{}_file".format(*info), args=[obj.pk]),
                            _("Télécharger"))
+
+
+@dataclass(frozen=True)
+class ObjectAction:
+    """A change of state of one object, made from its admin page through a small form that
+    calls the service: the admin never edits what a service owns by hand."""
+
+    name: str  # in the URL: <pk>/actions/<name>/
+    label: str
+    form_class: type[forms.Form]
+    run: Callable  # run(request, obj, **cleaned_data) -> the message said to the staff member
+    permission: str = "change"  # "change", or an "app_label.codename" the user must hold
+    is_available: Callable = field(default=lambda obj: True)
+    initial: Callable = field(default=lambda obj: {})
+    help_text: str = ""
+
+
+class ObjectActionsMixin:
+    """Buttons on an object's admin page, each opening the form of one ObjectAction."""
+
+    object_actions: tuple[ObjectAction, ...] = ()
+    change_form_template = "admin/cnas/change_form.html"
+    read_only_page = False  # the page shows the object; only its actions change it (no save buttons)
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [path("<path:object_id>/actions/<slug:name>/", self.admin_site.admin_view(self.object_action_view),
+                     name="{}_{}_object_action".format(*info)), *super().get_urls()]
+
+    def has_object_action_permission(self, request, action: ObjectAction, obj) -> bool:
+        if action.permission == "change":
+            return self.has_change_permission(request, obj)
+        return request.user.has_perm(action.permission)
+
+    def available_object_actions(self, request, obj) -> list[ObjectAction]:
+        return [a for a in self.object_actions
+                if a.is_available(obj) and self.has_object_action_permission(request, a, obj)]
+
+    def object_action_view(self, request, object_id, name):
+        obj = self.get_object(request, admin.utils.unquote(object_id))
+        action = next((a for a in self.object_actions if a.name == name), None)
+        if obj is None or action is None:
+            raise Http404
+        if not self.has_object_action_permission(request, action, obj):
+            raise PermissionDenied
+        change_url = reverse(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_change",
+                             args=[obj.pk])
+        if not action.is_available(obj):
+            self.message_user(request, _("Cette action n'est plus possible pour cet objet."), messages.WARNING)
+            return redirect(change_url)
+        form = action.form_class(request.POST or None, initial=action.initial(obj))
+        if request.method == "POST" and form.is_valid():
+            try:
+                done = action.run(request, obj, **form.cleaned_data)
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for key, errors in exc.message_dict.items():
+                        form.add_error(key if key in form.fields else None, errors)
+                else:
+                    form.add_error(None, exc.messages)
+            else:
+                self.message_user(request, done, messages.SUCCESS)
+                return redirect(change_url)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": obj,
+                   "title": action.label, "subtitle": str(obj), "action": action, "form": form,
+                   "media": self.media + form.media, "change_url": change_url}
+        return TemplateResponse(request, "admin/cnas/object_action.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, admin.utils.unquote(object_id)) if object_id else None
+        extra = {"object_actions": self.available_object_actions(request, obj) if obj is not None else []}
+        if obj is not None and self.read_only_page:
+            extra.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False,
+                         show_delete_link=False)
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
 
 @admin.register(AuditEntry)

@@ -1,23 +1,79 @@
+"""The one form field for money, used by every form where a person types an amount."""
+
+import re
 from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+SPACES = (" ", "\xa0", "\u202f", "\u2009")
+# What an amount may be made of once the spaces and the euro sign are gone: ASCII digits, one
+# sign in front, and points or commas (never ², never a digit of another script, never an
+# exponent, NaN or Infinity).
+AMOUNT = re.compile(r"^[+-]?[0-9][0-9.,]*$")
+GROUPED_POINTS = re.compile(r"^[+-]?[0-9]{1,3}(\.[0-9]{3})+$")  # 1.234.567: points between thousands
+
+
+def parse_amount(text: str) -> Decimal:
+    """'5,50', '1 234,56', '1 234,56 €', '1234.56', '1.234,56' -> Decimal; ValueError otherwise.
+    A comma is the decimal separator whenever there is one; points are then thousands. Without
+    a comma, a single point is the decimal separator ('5.50'), several separate thousands."""
+    value = str(text).strip()
+    for space in SPACES:
+        value = value.replace(space, "")
+    value = value.removesuffix("€").removesuffix("EUR").removesuffix("eur").removeprefix("€")
+    if not AMOUNT.match(value):
+        raise ValueError(text)
+    if "," in value:
+        if value.count(",") > 1:
+            raise ValueError(text)
+        whole, decimals = value.split(",")
+        if "." in whole and not GROUPED_POINTS.match(whole):
+            raise ValueError(text)
+        value = whole.replace(".", "") + "." + decimals
+    elif value.count(".") > 1:
+        if not GROUPED_POINTS.match(value):
+            raise ValueError(text)
+        value = value.replace(".", "")
+    if value.endswith(".") or value.startswith((".", "+.", "-.")):
+        raise ValueError(text)
+    try:
+        return Decimal(value)
+    except InvalidOperation as exc:
+        raise ValueError(text) from exc
+
 
 class FrenchDecimalField(forms.DecimalField):
-    """An amount as French people type it: '1 234 567,89', '1234567.89', '1.234.567,89 €'."""
+    """A decimal number as French people type it ('2,5' tax shares, '0,86' %)."""
 
-    default_error_messages = {"invalid": _("Saisissez un montant, par exemple 1 234 567,89.")}
+    default_error_messages = {"invalid": _("Saisissez un nombre, par exemple 2,5.")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+        super().__init__(**kwargs)
 
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        text = str(value).strip().replace("€", "")
-        for space in (" ", "\xa0", "\u202f"):
-            text = text.replace(space, "")
-        if "," in text:
-            text = text.replace(".", "").replace(",", ".")
+        if isinstance(value, Decimal):
+            return value
         try:
-            return super().to_python(str(Decimal(text)))
-        except (InvalidOperation, ValueError) as exc:
+            return parse_amount(value)
+        except ValueError as exc:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from exc
+
+    def prepare_value(self, value):
+        """Show a number as it will be read back: '5,50', not '5.50'."""
+        if isinstance(value, Decimal):
+            return f"{value:f}".replace(".", ",")
+        return value
+
+
+class MoneyField(FrenchDecimalField):
+    """The one field for an amount in euros ('5,50', '1 234,56 €', '1234.56'): two decimals at
+    most, twelve digits in all, as every money column of the database."""
+
+    default_error_messages = {"invalid": _("Saisissez un montant en euros, par exemple 1 234,56.")}
+
+    def __init__(self, *, max_digits: int = 12, decimal_places: int = 2, **kwargs):
+        super().__init__(max_digits=max_digits, decimal_places=decimal_places, **kwargs)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from cnas.admin import AuditedModelAdmin, PrivateFileAdminMixin
+from cnas.admin import AuditedModelAdmin, PrivateFileAdminMixin, TabularInline
 from cos.models import (
     Convention,
     CosEmployer,
@@ -38,7 +38,7 @@ class ConventionAdmin(PrivateFileAdminMixin, AuditedModelAdmin):
         return False  # signed from the COS space, through the service that switches the coverage
 
 
-class MemberFeeInline(admin.TabularInline):
+class MemberFeeInline(TabularInline):
     model = MemberFee
     extra = 0
     readonly_fields = ("year", "amount", "paid_on", "means", "recorded_by")
@@ -68,7 +68,7 @@ class MemberFeeAdmin(AuditedModelAdmin):
     list_select_related = ("member__agent", "member__cos")
 
 
-class RegistrationInline(admin.TabularInline):
+class RegistrationInline(TabularInline):
     model = Registration
     extra = 0
     fields = ("member", "status", "seats", "amount", "created_at")

@@ -8,7 +8,11 @@ class CosConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import spaces
+        from adhesions.coverage import register_deriver
         from adhesions.models import Manager
+        from cos.coverage import recompute_for_adherent
+
+        register_deriver(recompute_for_adherent)
 
         spaces.register(spaces.Space(
             code="cos", label=_("Mon COS"), url_name="cos:index", order=30,

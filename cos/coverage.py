@@ -8,10 +8,10 @@ tripartite convention runs with his employer, his coverage comes from the employ
 import datetime
 from collections import defaultdict
 
-from django.db.backends.postgresql.psycopg_any import DateRange
 from django.utils import timezone
 
-from adhesions.models import Adherent, Adhesion, Coverage, Employment
+from adhesions.coverage import replace_rows
+from adhesions.models import Adherent, Adhesion, BasisPeriod, Coverage, Employment
 from cos.models import Convention, CosMember, CosSettings, MemberFee
 
 DAY = datetime.timedelta(days=1)
@@ -71,8 +71,9 @@ def member_periods(*, memberships, adhesions, fees: set[int], settings: CosSetti
 
 
 def sync_cos_coverage(*, cos: Adherent, agent_ids=None, today: datetime.date | None = None) -> int:
-    """Bring the COS's coverage of these agents (all its members when None) in line; return how
-    many agents' coverage changed. Call it in a transaction."""
+    """Bring the COS's coverage of these agents (all its members when None), and the basis of
+    its contribution, in line; return how many agents' coverage changed. Call it in a
+    transaction."""
     today = today or timezone.localdate()
     settings, _ = CosSettings.objects.get_or_create(cos=cos)
     members = CosMember.objects.filter(cos=cos)
@@ -86,8 +87,7 @@ def sync_cos_coverage(*, cos: Adherent, agent_ids=None, today: datetime.date | N
     for member_id, year in MemberFee.objects.filter(member_id__in=member_agent).values_list("member_id", "year"):
         fees[member_agent[member_id]].add(year)
     agents = set(memberships) | set(agent_ids or [])
-    adhesions = list(Adhesion.objects.filter(adherent=cos, status=Adhesion.Status.ACTIVE)
-                     .values_list("start_date", "end_date"))
+    adhesions = list(Adhesion.objects.filter(adherent=cos).covering().values_list("start_date", "end_date"))
     conventions = defaultdict(list)
     for employer_id, start, end in Convention.objects.filter(cos=cos).values_list("employer_id", "start_date",
                                                                                   "end_date"):
@@ -97,21 +97,21 @@ def sync_cos_coverage(*, cos: Adherent, agent_ids=None, today: datetime.date | N
             hole = _clip((start, end or datetime.date(9999, 12, 30)), (e_start, e_end or datetime.date(9999, 12, 30)))
             if hole:
                 conventions[agent_id].append(hole)
-    existing = defaultdict(set)
-    for agent_id, period in Coverage.objects.filter(adherent=cos, source=SOURCE, agent_id__in=agents).values_list(
-            "agent_id", "period"):
-        existing[agent_id].add((period.lower, period.upper - DAY if period.upper else None))
-    changed, rows = [], []
+    coverage, basis = {}, {}
     for agent_id in agents:
-        wanted = member_periods(memberships=memberships.get(agent_id, []), adhesions=adhesions,
-                                fees=fees.get(agent_id, set()), settings=settings,
-                                conventions=conventions.get(agent_id, []), today=today)
-        wanted_set = {(s, None if e.year == 9999 else e) for s, e in wanted}
-        if wanted_set != existing.get(agent_id, set()):
-            changed.append(agent_id)
-            rows += [Coverage(agent_id=agent_id, adherent=cos, source=SOURCE,
-                              period=DateRange(s, None if e is None else e + DAY, "[)")) for s, e in wanted_set]
-    if changed:
-        Coverage.objects.filter(adherent=cos, source=SOURCE, agent_id__in=changed).delete()
-        Coverage.objects.bulk_create(rows, batch_size=5000)
-    return len(changed)
+        rule = {"memberships": memberships.get(agent_id, []), "fees": fees.get(agent_id, set()),
+                "settings": settings, "conventions": conventions.get(agent_id, []), "today": today}
+        coverage[agent_id] = _as_periods(member_periods(adhesions=adhesions, **rule))
+        basis[agent_id] = _as_periods(member_periods(adhesions=[(datetime.date.min, None)], **rule))
+    replace_rows(BasisPeriod, adherent=cos, wanted=basis, sources=[SOURCE])
+    return len(replace_rows(Coverage, adherent=cos, wanted=coverage, sources=[SOURCE]))
+
+
+def _as_periods(intervals: list[Interval]) -> list[tuple]:
+    """Closed intervals (9999: open) as the half-open periods of Coverage rows."""
+    return [(start, None if end.year == 9999 else end + DAY, SOURCE) for start, end in intervals]
+
+
+def recompute_for_adherent(adherent: Adherent) -> int:
+    """Registered with adhesions.coverage: a change of a COS's adhesions recomputes its members."""
+    return sync_cos_coverage(cos=adherent) if adherent.is_cos else 0

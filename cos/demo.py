@@ -45,6 +45,11 @@ def populate_members(*, adherents: list[Adherent], specs: list[AdherentSpec], fi
             SELECT m.agent_id, m.cos_id, daterange(m.joined_on, make_date(%(year)s::int + 1, 3, 31) + 1, '[)'),
                    'cos_membership', now()
             FROM cos_cosmember m WHERE m.agent_id BETWEEN %(first)s AND %(last)s""", params)
+        # the basis of the COS's contribution: the same periods (members joined once it adhered)
+        cursor.execute("""
+            INSERT INTO adhesions_basisperiod (agent_id, adherent_id, period, source)
+            SELECT agent_id, adherent_id, period, source FROM adhesions_coverage
+            WHERE source = 'cos_membership' AND agent_id BETWEEN %(first)s AND %(last)s""", params)
 
 
 def seed_local_actions(*, today: datetime.date) -> None:

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Agent, FamilyMember
 from adhesions.coverage import sync_adherent_coverage
-from adhesions.models import Adherent, Adhesion, Coverage, Employment
+from adhesions.models import Adherent, Coverage, Employment
+from adhesions.services.structures import open_adhesion
 from cnas import audit
 from cnas.tasks import send_email
 from cos.coverage import sync_cos_coverage
@@ -109,11 +110,11 @@ def sign_convention(*, actor, cos: Adherent, employer: Adherent, signed_on: date
         raise ValidationError(_("Une convention est déjà en cours avec cet employeur."))
     convention = Convention.objects.create(cos=cos, employer=employer, signed_on=signed_on, start_date=start_date,
                                            signed_pdf=signed_pdf, created_by=_user(actor))
-    if not employer.adhesions.filter(status=Adhesion.Status.ACTIVE, start_date__lte=start_date).exclude(
-            end_date__lt=start_date).exists():
-        Adhesion.objects.create(adherent=employer, start_date=start_date, status=Adhesion.Status.ACTIVE,
-                                covers_retired=False)
-    sync_adherent_coverage(employer=employer)
+    if not employer.adhesions.active_on(start_date).exists():
+        open_adhesion(actor=actor, adherent=employer, start_date=start_date, covers_retired=False,
+                      reason=_("Convention tripartite avec %(cos)s") % {"cos": cos.name})
+    else:
+        sync_adherent_coverage(employer=employer)
     sync_cos_coverage(cos=cos)
     audit.record(actor=actor, action="cos.convention", target=convention,
                  changes={"employeur": employer.name, "effet": start_date.isoformat()})
@@ -136,6 +137,25 @@ def compliance(*, cos: Adherent, day: datetime.date | None = None) -> list[dict]
 
 
 # --- Local actions and registrations ---------------------------------------------------------
+
+@transaction.atomic
+def create_action(*, actor, cos: Adherent, title: str, starts_at: datetime.datetime, place: str, capacity: int,
+                  registration_deadline: datetime.date, price_adult: Decimal = Decimal("0"),
+                  price_child: Decimal = Decimal("0"), description: str = "", is_published: bool = False
+                  ) -> LocalAction:
+    """A local action of the COS (Christmas tree, bus trip…), published or kept as a draft."""
+    action = LocalAction(cos=cos, title=title.strip(), description=description.strip(), starts_at=starts_at,
+                         place=place.strip(), capacity=capacity, price_adult=price_adult, price_child=price_child,
+                         registration_deadline=registration_deadline, is_published=is_published)
+    action.full_clean()
+    if registration_deadline > timezone.localtime(starts_at).date():
+        raise ValidationError({"registration_deadline": _("Les inscriptions doivent se clore avant l'action.")})
+    action.save()
+    audit.record(actor=actor, action="cos.action_create", target=action,
+                 changes={"titre": action.title, "places": capacity, "prix adulte": str(price_adult),
+                          "prix enfant": str(price_child)})
+    return action
+
 
 def _confirmed_seats(action: LocalAction) -> int:
     return action.registrations.filter(status=Registration.Status.CONFIRMED).aggregate(

@@ -19,7 +19,7 @@ from accounts.forms import DateInput
 from adhesions import selectors
 from adhesions.access import COS_ADMIN, get_managed_adherent_or_404, require_some_adherent
 from adhesions.models import Adherent, Employment
-from cnas.forms import FrenchDecimalField
+from cnas.forms import MoneyField
 from cnas.pdf import render_pdf
 from cnas.private_files import looks_like_pdf
 from cos import services
@@ -95,8 +95,14 @@ class MemberForm(forms.Form):
 
 class FeeForm(forms.Form):
     year = forms.IntegerField(label=gettext_lazy("Année"))
-    amount = FrenchDecimalField(label=gettext_lazy("Montant (€)"), max_digits=12, decimal_places=2, min_value=0,
-                                widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    amount = MoneyField(label=gettext_lazy("Montant (€)"), min_value=0)
+
+    def clean_year(self):
+        year, current = self.cleaned_data["year"], timezone.localdate().year
+        if not current - 1 <= year <= current + 1:
+            raise forms.ValidationError(_("Enregistrez la cotisation de %(a)s, %(b)s ou %(c)s.") % {
+                "a": current - 1, "b": current, "c": current + 1})
+        return year
     paid_on = forms.DateField(label=gettext_lazy("Payée le"), widget=DateInput())
     means = forms.ChoiceField(label=gettext_lazy("Moyen"), choices=MemberFee.Means.choices)
 
@@ -202,6 +208,9 @@ def convention(request, association):
 # --- Local actions --------------------------------------------------------------------------
 
 class ActionForm(forms.ModelForm):
+    price_adult = MoneyField(label=gettext_lazy("Prix par adulte (€)"), min_value=0, initial=0)
+    price_child = MoneyField(label=gettext_lazy("Prix par enfant (€)"), min_value=0, initial=0)
+
     class Meta:
         model = LocalAction
         fields = ["title", "description", "starts_at", "place", "capacity", "price_adult", "price_child",
@@ -215,12 +224,7 @@ class ActionForm(forms.ModelForm):
 def actions(request, association):
     form = ActionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        action = form.save(commit=False)
-        action.cos = association
-        action.save()
-        from cnas import audit
-
-        audit.record(actor=request.user, action="cos.action_create", target=action)
+        action = services.create_action(actor=request.user, cos=association, **form.cleaned_data)
         messages.success(request, _("Action créée."))
         return redirect("cos:action", pk=association.pk, action=action.pk)
     return render(request, "cos/actions.html", {"association": association, "form": form,
@@ -249,7 +253,7 @@ def action(request, association, action: int):
 @require_POST
 def action_attendance(request, association, action: int):
     record = _action(association, action)
-    present = {int(pk) for pk in request.POST.getlist("present") if pk.isdigit()}
+    present = {int(pk) for pk in request.POST.getlist("present") if pk.isascii() and pk.isdigit()}
     count = services.set_attendance(actor=request.user, action=record, present_ids=present)
     messages.success(request, _("%(n)s présent(s) enregistré(s).") % {"n": count})
     return redirect("cos:action", pk=association.pk, action=record.pk)
@@ -325,7 +329,7 @@ def espace_register(request, action: int):
     try:
         registration = services.register(
             actor=request.user, action=record, member=member,
-            family_member_ids=[int(pk) for pk in request.POST.getlist("family") if pk.isdigit()],
+            family_member_ids=[int(pk) for pk in request.POST.getlist("family") if pk.isascii() and pk.isdigit()],
             include_member=request.POST.get("me") == "on")
     except ValidationError as exc:
         for message in exc.messages:

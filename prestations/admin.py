@@ -11,13 +11,28 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from cnas import private_files
-from cnas.admin import AuditedModelAdmin
-from cnas.forms import FrenchDecimalField
+from cnas.admin import AuditedModelAdmin, TabularInline
+from cnas.forms import MoneyField
 from prestations import services
-from prestations.models import Bracket, Demande, DemandeDocument, DemandeEvent, PaymentBatch, Prestation
+from prestations.models import (
+    Bracket,
+    Demande,
+    DemandeDocument,
+    DemandeEvent,
+    DocumentKind,
+    PaymentBatch,
+    Prestation,
+)
 
 
-class BracketInline(admin.TabularInline):
+@admin.register(DocumentKind)
+class DocumentKindAdmin(AuditedModelAdmin):
+    list_display = ("label", "code", "help_text")
+    search_fields = ("label", "code")
+    prepopulated_fields = {"code": ("label",)}
+
+
+class BracketInline(TabularInline):
     model = Bracket
     extra = 1
 
@@ -29,17 +44,18 @@ class PrestationAdmin(AuditedModelAdmin):
     list_filter = ("category", "event", "amount_rule", "is_active", "employer_attestation")
     search_fields = ("name", "code", "description")
     prepopulated_fields = {"code": ("name",)}
+    filter_horizontal = ("required_documents",)
     inlines = [BracketInline]
     fieldsets = (
         (None, {"fields": ("code", "name", "category", "description", "conditions", "is_active",
                            ("valid_from", "valid_until"))}),
         (_("Qui peut la demander"), {"fields": ("for_working", "for_retired", "min_service_months",
                                                 "employer_attestation")}),
-        (_("Événement"), {"fields": ("event", "days_after_event", "once_per_event",
+        (_("Événement"), {"fields": ("event", ("time_limit", "time_limit_unit"), "once_per_event",
                                      ("child_min_age", "child_max_age"))}),
         (_("Montant"), {"fields": ("amount_rule", "fixed_amount", ("share_percent", "share_ceiling"),
                                    "yearly_ceiling")}),
-        (_("Instruction"), {"fields": ("documents", "instruction_limit_days")}),
+        (_("Instruction"), {"fields": ("required_documents", "instruction_limit_days")}),
     )
 
 
@@ -66,11 +82,11 @@ class LateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class DocumentInline(admin.TabularInline):
+class DocumentInline(TabularInline):
     model = DemandeDocument
     extra = 0
     can_delete = False
-    fields = ("label", "original_name", "content_type", "size", "uploaded_at", "view")
+    fields = ("kind", "label", "original_name", "content_type", "size", "uploaded_at", "view")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -153,7 +169,7 @@ class DemandeAdmin(AuditedModelAdmin):
             if action == "assign":
                 services.assign(actor=request.user, demande=demande)
             elif action == "accept":
-                amount = FrenchDecimalField(required=False).clean(post.get("amount", ""))
+                amount = MoneyField(required=False).clean(post.get("amount", ""))
                 services.accept(actor=request.user, demande=demande, amount=amount, reason=post.get("reason", ""))
             elif action == "refuse":
                 services.refuse(actor=request.user, demande=demande, reason=post.get("reason", ""))

@@ -7,6 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
@@ -14,7 +15,7 @@ from accounts.models import Agent, AgentStatus, FamilyMember, TaxDeclaration
 from adhesions.models import Employment
 from adhesions.selectors import entitlement_on
 from cnas.money import format_euros, round_cents
-from prestations.models import AmountRule, Bracket, Demande, Event, Prestation
+from prestations.models import AmountRule, Bracket, Demande, Event, Prestation, TimeUnit
 
 
 @dataclass
@@ -40,15 +41,41 @@ def d(day: datetime.date) -> str:
 
 
 def age_on(birth: datetime.date, day: datetime.date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+    """Age in whole years, date to date (calendar arithmetic)."""
+    return relativedelta(day, birth).years
 
 
 def school_year_start(day: datetime.date) -> datetime.date:
     return datetime.date(day.year if day.month >= 9 else day.year - 1, 9, 1)
 
 
-def months_between(start: datetime.date, end: datetime.date) -> int:
-    return (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day)
+def deadline_after(event_date: datetime.date, *, amount: int, unit: str) -> datetime.date:
+    """The last day (included) of a time limit counted from the event, date to date: six months
+    after 31 August is the last day of February."""
+    if unit == TimeUnit.DAYS:
+        return event_date + datetime.timedelta(days=amount)
+    return event_date + relativedelta(months=amount)
+
+
+def service_months(periods, *, on: datetime.date) -> int:
+    """Length of service on ``on``, in whole months: the employment periods (start, end or None)
+    up to that day are merged where they overlap, then their lengths are added up date to date
+    (each period continues the previous one), so that a long gap between two short contracts
+    counts for nothing."""
+    spans = sorted((start, min(end or on, on)) for start, end in periods if start <= on)
+    merged: list[list[datetime.date]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1] + datetime.timedelta(days=1):
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    if not merged:
+        return 0
+    anchor = reached = merged[0][0]
+    for start, end in merged:
+        reached = reached + relativedelta(end + datetime.timedelta(days=1), start)
+    length = relativedelta(reached, anchor)
+    return length.years * 12 + length.months
 
 
 def family_quotient(agent: Agent, on: datetime.date) -> Decimal | None:
@@ -102,8 +129,8 @@ def evaluate(*, agent: Agent, prestation: Prestation, on: datetime.date, event_d
             "date": d(prestation.valid_until)})
 
     if prestation.min_service_months:
-        first = Employment.objects.filter(agent=agent, start_date__lte=on).order_by("start_date").first()
-        months = months_between(first.start_date, on) if first else 0
+        months = service_months(Employment.objects.filter(agent=agent, start_date__lte=on)
+                                .values_list("start_date", "end_date"), on=on)
         if months < prestation.min_service_months:
             verdict.block(_("Il faut %(required)s mois d'ancienneté ; vous en comptez %(months)s.") % {
                 "required": prestation.min_service_months, "months": months})
@@ -123,7 +150,7 @@ def _check_event(verdict: Verdict, *, agent, prestation, on, event_date, child, 
             verdict.block(_("Cette personne n'est pas un enfant déclaré dans votre foyer."))
             child = None
         if child is not None and prestation.event == Event.BIRTH:
-            event_date = child.birth_date  # the event is the child's birth (or adoption)
+            event_date = child.arrival_date  # the child's birth, or his arrival when adopted
     if prestation.event == Event.SCHOOL_YEAR:
         event_date = school_year_start(event_date or on)  # the school year's first day
     if prestation.event != Event.NONE and event_date is None and not prestation.concerns_a_child:
@@ -133,8 +160,9 @@ def _check_event(verdict: Verdict, *, agent, prestation, on, event_date, child, 
     if event_date is not None:
         if event_date > on:
             verdict.block(_("La date de l'événement (%(date)s) est dans le futur.") % {"date": d(event_date)})
-        if prestation.days_after_event is not None:
-            verdict.deadline = event_date + datetime.timedelta(days=prestation.days_after_event)
+        if prestation.time_limit is not None:
+            verdict.deadline = deadline_after(event_date, amount=prestation.time_limit,
+                                              unit=prestation.time_limit_unit)
             if on > verdict.deadline:
                 verdict.block(_("Le délai est dépassé : la demande était possible jusqu'au %(date)s.") % {
                     "date": d(verdict.deadline)})

@@ -49,6 +49,28 @@ class AmountRule(models.TextChoices):
     SHARE = "share", _("part de la dépense, plafonnée")
 
 
+class TimeUnit(models.TextChoices):
+    MONTHS = "months", _("mois")
+    DAYS = "days", _("jours")
+
+
+class DocumentKind(models.Model):
+    """A kind of supporting document a prestation may require (certificat de scolarité,
+    acte de naissance, facture…): a request is sent only when each required kind is there."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    label = models.CharField(_("libellé"), max_length=150, unique=True)
+    help_text = models.CharField(_("précision pour l'agent"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("type de pièce justificative")
+        verbose_name_plural = _("types de pièces justificatives")
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class PrestationQuerySet(models.QuerySet):
     def offered_on(self, day):
         return self.filter(is_active=True, valid_from__lte=day).filter(
@@ -72,9 +94,14 @@ class Prestation(models.Model):
     share_percent = models.DecimalField(_("part de la dépense (%)"), max_digits=5, decimal_places=2, null=True,
                                         blank=True)
     share_ceiling = models.DecimalField(_("plafond de la part (€)"), **MONEY, null=True, blank=True)
-    documents = models.TextField(_("pièces justificatives"), blank=True,
-                                 help_text=_("Une pièce par ligne, telle que l'agent la lira."))
-    days_after_event = models.PositiveIntegerField(_("délai après l'événement (jours)"), null=True, blank=True)
+    required_documents = models.ManyToManyField(DocumentKind, verbose_name=_("pièces justificatives exigées"),
+                                                blank=True, related_name="prestations")
+    time_limit = models.PositiveSmallIntegerField(
+        _("délai pour demander après l'événement"), null=True, blank=True,
+        help_text=_("Compté de date à date : 6 mois après le 31 août mènent au dernier jour de février, "
+                    "qui est compris. Vide : pas de délai."))
+    time_limit_unit = models.CharField(_("unité du délai"), max_length=8, choices=TimeUnit.choices,
+                                       default=TimeUnit.MONTHS)
     once_per_event = models.BooleanField(_("une seule fois par événement"), default=True,
                                          help_text=_("Par enfant, par mariage, par année scolaire…"))
     yearly_ceiling = models.DecimalField(_("plafond annuel par agent (€)"), **MONEY, null=True, blank=True)
@@ -113,8 +140,10 @@ class Prestation(models.Model):
         return f"{self.name} ({self.code})"
 
     @property
-    def document_list(self) -> list[str]:
-        return [line.strip() for line in self.documents.splitlines() if line.strip()]
+    def time_limit_label(self) -> str:
+        if self.time_limit is None:
+            return ""
+        return f"{self.time_limit} {TimeUnit(self.time_limit_unit).label}"
 
     @property
     def concerns_a_child(self) -> bool:
@@ -233,6 +262,9 @@ class Demande(models.Model):
 
 class DemandeDocument(models.Model):
     demande = models.ForeignKey(Demande, on_delete=models.CASCADE, related_name="documents")
+    kind = models.ForeignKey(DocumentKind, verbose_name=_("type de pièce"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+",
+                             help_text=_("Vide : pièce complémentaire, hors des pièces exigées."))
     label = models.CharField(_("pièce"), max_length=200)
     file = models.FileField(_("fichier"), storage=private_storage, upload_to=upload_to_documents, max_length=255)
     original_name = models.CharField(_("nom du fichier"), max_length=255)

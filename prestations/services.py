@@ -16,12 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Agent, FamilyMember
-from cnas import audit
+from cnas import audit, locks
 from cnas.money import round_cents
 from cnas.pdf import render_pdf
 from cnas.tasks import send_email
 from prestations.eligibility import Verdict, evaluate
-from prestations.models import Demande, DemandeDocument, DemandeEvent, PaymentBatch, Prestation
+from prestations.models import Demande, DemandeDocument, DemandeEvent, DocumentKind, PaymentBatch, Prestation
 
 MAX_DOCUMENT_SIZE = 10 * 1024 * 1024
 ACCEPTED_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
@@ -104,13 +104,24 @@ def check_document(uploaded) -> str:
     return kind.mime
 
 
+def missing_documents(demande: Demande) -> list[DocumentKind]:
+    """The kinds of document the prestation requires that the request does not have yet."""
+    present = set(demande.documents.exclude(kind__isnull=True).values_list("kind_id", flat=True))
+    return [kind for kind in demande.prestation.required_documents.all() if kind.pk not in present]
+
+
 @transaction.atomic
-def add_document(*, actor, demande: Demande, label: str, uploaded) -> DemandeDocument:
+def add_document(*, actor, demande: Demande, uploaded, kind: DocumentKind | None = None,
+                 label: str = "") -> DemandeDocument:
+    """Attach a file: one of the kinds the prestation requires, or (no kind) a further document."""
     demande = _locked(demande)
     if not demande.accepts_documents:
         raise ValidationError(_("On ne peut plus ajouter de pièce à cette demande."))
+    if kind is not None and not demande.prestation.required_documents.filter(pk=kind.pk).exists():
+        raise ValidationError({"kind": _("Cette pièce n'est pas demandée pour cette prestation.")})
     mime = check_document(uploaded)
-    document = DemandeDocument.objects.create(demande=demande, label=label[:200] or _("Pièce"), file=uploaded,
+    label = (kind.label if kind is not None else label.strip()) or _("Pièce complémentaire")
+    document = DemandeDocument.objects.create(demande=demande, kind=kind, label=label[:200], file=uploaded,
                                               original_name=uploaded.name[:255], content_type=mime,
                                               size=uploaded.size)
     if demande.status != S.DRAFT:
@@ -131,9 +142,10 @@ def submit(*, actor, demande: Demande) -> Demande:
         problems.append(_("Précisez la date de l'événement."))
     if verdict.amount is None:
         problems.append(_("Indiquez le montant de la dépense."))
-    missing = len(demande.prestation.document_list) - demande.documents.count()
-    if missing > 0:
-        problems.append(_("Joignez les pièces demandées (%(n)s manquante(s)).") % {"n": missing})
+    missing = missing_documents(demande)
+    if missing:
+        problems.append(_("Joignez les pièces demandées : %(kinds)s.") % {
+            "kinds": ", ".join(kind.label for kind in missing)})
     if not demande.agent.iban:
         problems.append(_("Renseignez votre IBAN pour recevoir le versement."))
     if problems:
@@ -239,6 +251,9 @@ def accept(*, actor, demande: Demande, amount: Decimal | None = None, reason: st
     demande = _locked(demande)
     if demande.status != S.SUBMITTED:
         raise ValidationError(_("Seule une demande déposée (et attestée s'il le faut) peut être acceptée."))
+    # Two instructors accepting two requests of the same agent and prestation at once: the second
+    # waits for the first to commit, then sees its amount in the yearly ceiling.
+    locks.lock("ceiling", f"agent:{demande.agent_id}/prestation:{demande.prestation_id}")
     verdict = verdict_for(demande, on=timezone.localdate(demande.submitted_at))
     if not verdict.eligible:
         raise ValidationError([_("La demande n'est pas éligible :"), *verdict.reasons])

@@ -16,7 +16,7 @@ from accounts.forms import BankDetailsForm, DateInput, TaxDeclarationForm
 from accounts.models import FamilyMember, TaxDeclaration
 from adhesions import selectors
 from cnas import private_files
-from cnas.forms import FrenchDecimalField
+from cnas.forms import MoneyField
 from prestations import services
 from prestations.eligibility import evaluate
 from prestations.models import Demande, Prestation
@@ -56,9 +56,7 @@ class SimulationForm(forms.Form):
     child = forms.ModelChoiceField(label=gettext_lazy("Enfant concerné"), queryset=FamilyMember.objects.none(),
                                    required=False, empty_label="—")
     event_date = forms.DateField(label=gettext_lazy("Date de l'événement"), required=False, widget=DateInput())
-    expense = FrenchDecimalField(label=gettext_lazy("Montant de la dépense (€)"), required=False, max_digits=12,
-                                 decimal_places=2, min_value=Decimal("0.01"),
-                                 widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    expense = MoneyField(label=gettext_lazy("Montant de la dépense (€)"), required=False, min_value=Decimal("0.01"))
 
     def __init__(self, *args, agent, prestation, **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,14 +110,21 @@ def demandes(request):
 
 
 class DocumentForm(forms.Form):
-    label = forms.ChoiceField(label=gettext_lazy("Pièce"))
+    kind = forms.ChoiceField(label=gettext_lazy("Pièce"))
     file = forms.FileField(label=gettext_lazy("Fichier (PDF, JPEG ou PNG, 10 Mo au plus)"),
                            widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
 
+    OTHER = "autre"
+
     def __init__(self, *args, prestation, **kwargs):
         super().__init__(*args, **kwargs)
-        labels = prestation.document_list or [_("Pièce complémentaire")]
-        self.fields["label"].choices = [(label, label) for label in [*labels, _("Autre pièce")]]
+        self.kinds = {str(kind.pk): kind for kind in prestation.required_documents.all()}
+        self.fields["kind"].choices = [*((pk, kind.label) for pk, kind in self.kinds.items()),
+                                       (self.OTHER, _("Autre pièce (complément)"))]
+
+    def service_arguments(self) -> dict:
+        kind = self.kinds.get(self.cleaned_data["kind"])
+        return {"kind": kind, "uploaded": self.cleaned_data["file"]}
 
 
 class MessageForm(forms.Form):
@@ -135,7 +140,8 @@ def demande_detail(request, pk: int):
                                                                   Demande.Status.AWAITING_DOCUMENTS) else None
     return render(request, "prestations/demande.html", {
         "demande": demande, "verdict": verdict, "events": demande.events.select_related("actor"),
-        "documents": demande.documents.all(), "document_form": DocumentForm(prestation=demande.prestation),
+        "documents": demande.documents.select_related("kind"), "missing": services.missing_documents(demande),
+        "document_form": DocumentForm(prestation=demande.prestation),
         "message_form": MessageForm(),
     })
 
@@ -166,9 +172,9 @@ def demande_document(request, pk: int):
             for error in errors:
                 messages.error(request, error)
         return _back(demande)
-    return _run(request, demande, lambda: services.add_document(
-        actor=request.user, demande=demande, label=form.cleaned_data["label"], uploaded=form.cleaned_data["file"]),
-        done=_("Pièce ajoutée."))
+    return _run(request, demande, lambda: services.add_document(actor=request.user, demande=demande,
+                                                                **form.service_arguments()),
+                done=_("Pièce ajoutée."))
 
 
 @agent_required

@@ -58,8 +58,9 @@ from dataclasses import dataclass  # noqa: E402
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes  # noqa: E402
 from allauth.mfa.totp.internal.auth import TOTP  # noqa: E402
 
+from adhesions import services  # noqa: E402
 from adhesions.models import Manager  # noqa: E402
-from tests import factories  # noqa: E402
+from tests import factories, world  # noqa: E402
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
@@ -82,20 +83,18 @@ class Tenant:
 
 
 def make_tenant(label: str) -> Tenant:
+    """Built through the services, as staff, the correspondent and the agent would."""
     region = factories.RegionFactory(code=f"T{label}", name=f"Région {label}")
-    employer = factories.AdherentFactory(name=f"Commune {label}", region=region)
-    factories.AdhesionFactory(adherent=employer, covers_retired=True)
-    cos = factories.AdherentFactory(cos=True, name=f"COS {label}", region=region)
-    factories.AdhesionFactory(adherent=cos)
+    employer = world.member_structure(name=f"Commune {label}", region=region, covers_retired=True)
+    cos = world.member_structure(cos=True, name=f"COS {label}", region=region)
     correspondent = enroll_totp(factories.UserFactory(email=f"rh-{label}@exemple.test"))
-    factories.ManagerFactory(user=correspondent, adherent=employer, role=Manager.Role.CORRESPONDENT)
+    services.appoint_manager(actor=None, user=correspondent, adherent=employer, role=Manager.Role.CORRESPONDENT)
     cos_admin = enroll_totp(factories.UserFactory(email=f"cos-{label}@exemple.test"))
-    factories.ManagerFactory(user=cos_admin, adherent=cos, role=Manager.Role.COS_ADMIN)
+    services.appoint_manager(actor=None, user=cos_admin, adherent=cos, role=Manager.Role.COS_ADMIN)
     agent_user = factories.UserFactory(email=f"agent-{label}@exemple.test")
-    agent = factories.AgentFactory(user=agent_user, first_name=f"Agent{label}", last_name=f"Nom{label}")
-    factories.EmploymentFactory(agent=agent, employer=employer)
-    factories.CoverageFactory(agent=agent, adherent=employer)
-    child = factories.FamilyMemberFactory(agent=agent, first_name=f"Enfant{label}")
+    agent = world.hire(employer, datetime.date(2018, 1, 1), first_name=f"Agent{label}", last_name=f"Nom{label}").agent
+    agent = services.attach_agent(user=agent_user, agent=agent)
+    child = world.child(agent, first_name=f"Enfant{label}")
     return Tenant(employer, correspondent, agent, agent_user, child, cos, cos_admin)
 
 

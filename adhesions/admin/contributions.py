@@ -17,7 +17,7 @@ from adhesions.models import (
     ContributionCall,
     ContributionScale,
 )
-from cnas.admin import AuditedModelAdmin, PrivateFileAdminMixin
+from cnas.admin import AuditedModelAdmin, PrivateFileAdminMixin, TabularInline
 
 
 @admin.register(ContributionScale)
@@ -55,7 +55,7 @@ class ContributionScaleAdmin(AuditedModelAdmin):
         return redirect("admin:adhesions_campaign_change", campaign.pk)
 
 
-class CampaignChunkInline(admin.TabularInline):
+class CampaignChunkInline(TabularInline):
     model = CampaignChunk
     extra = 0
     can_delete = False

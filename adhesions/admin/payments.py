@@ -12,10 +12,10 @@ from adhesions.models import (
     Reminder,
 )
 from adhesions.statements import StatementError, read_statement
-from cnas.admin import AuditedModelAdmin, PrivateFileAdminMixin
+from cnas.admin import AuditedModelAdmin, PrivateFileAdminMixin, TabularInline
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(TabularInline):
     model = Payment
     extra = 0
     can_delete = False

@@ -1,5 +1,7 @@
 """Admin of the roster, coverage, imports, invitations and payroll declarations."""
 
+import datetime
+
 from django import forms as django_forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from adhesions import services
 from adhesions.models import (
+    BasisPeriod,
     Coverage,
     Employment,
     Invitation,
@@ -24,19 +27,66 @@ class EmploymentAdmin(AuditedModelAdmin):
     list_filter = ("end_reason", "employer__kind", "employer__region")
     search_fields = ("employee_number", "agent__last_name", "agent__first_name", "employer__name",
                      "employer__siret")
-    autocomplete_fields = ("agent", "employer")
     list_select_related = ("agent", "employer")
     show_full_result_count = False
+    readonly_fields = ("agent", "employer", "employee_number", "start_date", "end_date", "end_reason")
+
+    # The roster changes through the services (collectivity space, imports), so that coverage and
+    # the contribution's basis follow: read-only here.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def french_period(period) -> str:
+    """[2019-01-01, None) -> « depuis le 01/01/2019 »; with an end, « du … au … » (last day)."""
+    if period is None or period.lower is None:
+        return "—"
+    if period.upper is None:
+        return _("depuis le %(start)s") % {"start": period.lower.strftime("%d/%m/%Y")}
+    last = period.upper - datetime.timedelta(days=1)
+    return _("du %(start)s au %(end)s") % {"start": period.lower.strftime("%d/%m/%Y"), "end": last.strftime("%d/%m/%Y")}
+
+
+class DerivedPeriodAdmin(AuditedModelAdmin):
+    """Rows derived by the services from the roster, the adhesions and the COS's members: read
+    here, never edited (a change of the data they come from recomputes them)."""
+
+    list_display = ("agent", "adherent", "period_display", "source")
+    list_filter = ("source", "adherent__kind", "adherent__region")
+    search_fields = ("agent__last_name", "agent__first_name", "adherent__name", "adherent__siret")
+    list_select_related = ("agent", "adherent")
+    show_full_result_count = False
+    fields = ("agent", "adherent", "period_display", "source")
+    readonly_fields = fields
+
+    @admin.display(description=_("période"), ordering="period")
+    def period_display(self, obj):
+        return french_period(obj.period)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Coverage)
-class CoverageAdmin(AuditedModelAdmin):
-    list_display = ("agent", "adherent", "period", "source")
-    list_filter = ("source", "adherent__kind", "adherent__region")
-    search_fields = ("agent__last_name", "agent__first_name", "adherent__name", "adherent__siret")
-    autocomplete_fields = ("agent", "adherent")
-    list_select_related = ("agent", "adherent")
-    show_full_result_count = False
+class CoverageAdmin(DerivedPeriodAdmin):
+    pass
+
+
+@admin.register(BasisPeriod)
+class BasisPeriodAdmin(DerivedPeriodAdmin):
+    pass
 
 
 @admin.register(RosterImport)

@@ -11,6 +11,7 @@ from adhesions.models.contributions import (
 )
 from adhesions.models.payments import BankStatement, Payment, Reminder, upload_to_statements
 from adhesions.models.roster import (
+    BasisPeriod,
     Coverage,
     CoverageQuerySet,
     Employment,
@@ -37,7 +38,7 @@ from adhesions.models.structures import (
 
 __all__ = [
     "MONEY", "Adherent", "AdherentCategory", "AdherentKind", "AdherentQuerySet", "Adhesion", "AdhesionQuerySet",
-    "BankStatement", "Campaign", "CampaignChunk", "ContributionCall", "ContributionCallQuerySet",
+    "BankStatement", "BasisPeriod", "Campaign", "CampaignChunk", "ContributionCall", "ContributionCallQuerySet",
     "ContributionScale", "Coverage", "CoverageQuerySet", "Employment", "EmploymentQuerySet", "Invitation",
     "Manager", "MembershipApplication", "Payment", "PayrollDeclaration", "PayrollDeclarationQuerySet", "Region",
     "Reminder", "RosterImport", "check_manager_role", "upload_to_calls", "upload_to_deliberations",

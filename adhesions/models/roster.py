@@ -87,6 +87,10 @@ class Coverage(models.Model):
         RETIREMENT = "retirement", _("retraité de l'adhérent")
         COS_MEMBERSHIP = "cos_membership", _("membre du COS")
         CONVENTION = "convention", _("convention tripartite")
+        EXTENSION = "extension", _("maintien des droits après le départ")
+
+    # What the contribution counts: the extension after a departure is free for the employer.
+    COUNTED = (Source.EMPLOYMENT, Source.RETIREMENT, Source.COS_MEMBERSHIP)
 
     agent = models.ForeignKey("accounts.Agent", verbose_name=_("agent"), on_delete=models.PROTECT,
                               related_name="coverages")
@@ -130,6 +134,40 @@ class Coverage(models.Model):
         if self.period.upper is None:
             return None
         return self.period.upper - datetime.timedelta(days=1)
+
+
+class BasisPeriod(models.Model):
+    """What makes an agent count in an adherent's contribution, whatever its adhesion: his
+    employment there, his retirement from there, his membership of the COS (with its fee
+    rule). Derived with the coverage by the same functions, but not cut by the adhesion's
+    dates: the contribution is the year's figure for the whole year, times the months of
+    adhesion over 12, so that pro-rating happens once. Half-open ``[start, end)`` periods."""
+
+    agent = models.ForeignKey("accounts.Agent", verbose_name=_("agent"), on_delete=models.PROTECT,
+                              related_name="basis_periods")
+    adherent = models.ForeignKey(Adherent, verbose_name=_("adhérent"), on_delete=models.PROTECT,
+                                 related_name="basis_periods")
+    period = DateRangeField(_("période"))
+    source = models.CharField(_("origine"), max_length=16, choices=Coverage.Source.choices)
+
+    class Meta:
+        verbose_name = _("période comptée dans la cotisation")
+        verbose_name_plural = _("périodes comptées dans la cotisation")
+        ordering = ["agent", "period"]
+        constraints = [
+            ExclusionConstraint(
+                name="basis_no_overlap",
+                expressions=[("agent", RangeOperators.EQUAL), ("adherent", RangeOperators.EQUAL),
+                             ("period", RangeOperators.OVERLAPS)],
+            ),
+            models.CheckConstraint(condition=Q(period__isempty=False), name="basis_period_not_empty"),
+            models.CheckConstraint(condition=Q(source__in=["employment", "retirement", "cos_membership"]),
+                                   name="basis_counted_source"),
+        ]
+        indexes = [models.Index(fields=["adherent"], name="basis_adherent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.agent} — {self.adherent}"
 
 
 def upload_to_rosters(instance, filename: str) -> str:

@@ -103,10 +103,13 @@ class Adherent(models.Model):
 
 
 class AdhesionQuerySet(models.QuerySet):
+    def covering(self) -> "AdhesionQuerySet":
+        """The adhesions that cover their period: active ones, and suspended or ended ones
+        up to their end date (a pending application covers nothing yet)."""
+        return self.filter(status__in=Adhesion.COVERING)
+
     def active_on(self, day: datetime.date) -> "AdhesionQuerySet":
-        return self.filter(status=Adhesion.Status.ACTIVE, start_date__lte=day).filter(
-            Q(end_date__isnull=True) | Q(end_date__gte=day)
-        )
+        return self.covering().filter(start_date__lte=day).filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
 
 
 class Adhesion(models.Model):
@@ -118,6 +121,10 @@ class Adhesion(models.Model):
         SUSPENDED = "suspended", _("suspendue")
         ENDED = "ended", _("résiliée")
 
+    # Statuses whose period [start, end] covers the adherent's agents and is charged. A
+    # suspended or ended adhesion keeps the period it ran; its end date says when it stopped.
+    COVERING = (Status.ACTIVE, Status.SUSPENDED, Status.ENDED)
+
     adherent = models.ForeignKey(Adherent, verbose_name=_("adhérent"), on_delete=models.PROTECT,
                                  related_name="adhesions")
     start_date = models.DateField(_("date d'effet"))
@@ -125,6 +132,7 @@ class Adhesion(models.Model):
     status = models.CharField(_("statut"), max_length=16, choices=Status.choices,
                               default=Status.PENDING)
     covers_retired = models.BooleanField(_("couvre les retraités"), default=False)
+    status_reason = models.TextField(_("motif de la suspension ou de la résiliation"), blank=True)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
 
     objects = AdhesionQuerySet.as_manager()
@@ -138,6 +146,8 @@ class Adhesion(models.Model):
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
                 name="adhesion_dates_ordered",
             ),
+            models.CheckConstraint(condition=~Q(status__in=["suspended", "ended"]) | Q(end_date__isnull=False),
+                                   name="adhesion_stopped_has_end"),
             ExclusionConstraint(
                 name="adhesion_no_overlap",
                 expressions=[
@@ -150,7 +160,9 @@ class Adhesion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.adherent} — {self.start_date:%d/%m/%Y}"
+        if self.end_date:
+            return f"{self.adherent} — du {self.start_date:%d/%m/%Y} au {self.end_date:%d/%m/%Y}"
+        return f"{self.adherent} — depuis le {self.start_date:%d/%m/%Y}"
 
 
 class Manager(models.Model):

@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from adhesions.computation import compute, insert_calls
+from adhesions.computation import compute_one, insert_calls
 from adhesions.models import (
     Adherent,
     Campaign,
@@ -184,7 +184,7 @@ def regularise(*, actor, adherent: Adherent, year: int, reason: str = "") -> Con
     initial = next((c for c in calls if c.kind == ContributionCall.Kind.INITIAL), None)
     if initial is None:
         raise ValidationError(_("Aucun appel %(year)s n'a encore été émis pour cet adhérent.") % {"year": year})
-    computed = next(iter(compute(scale, adherent_id=adherent.pk)), None)
+    computed = compute_one(scale, adherent_id=adherent.pk)
     due = computed.amount if computed else Decimal("0.00")
     difference = due - sum((c.amount for c in calls), Decimal("0.00"))
     if difference == 0:

@@ -1,6 +1,7 @@
 """Contribution calls, their PDFs and the certificate (correspondents here, COS administrators through cos.urls)."""
 
 import datetime
+from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Sum
@@ -14,7 +15,8 @@ from adhesions.access import (
     CORRESPONDENT,
     get_managed_adherent_or_404,
 )
-from adhesions.models import ContributionCall
+from adhesions.computation import compute_one
+from adhesions.models import ContributionCall, ContributionScale
 from cnas import private_files
 from cnas.pdf import render_pdf
 
@@ -32,9 +34,17 @@ def _contribution_context(adherent) -> dict:
     paid = dict(adherent.demandes.filter(status="paid", paid_at__year__in=list(years))
                 .values_list("paid_at__year").annotate(total=Sum("amount_granted")).values_list("paid_at__year",
                                                                                                "total"))
+    # The same computation as the campaign and the regularisation, with today's data: when it
+    # differs from what was called, the correspondent sees the regularisation to come.
+    today = timezone.localdate()
+    scales = {s.year: s for s in ContributionScale.objects.filter(year__in=[y for y in years if y >= today.year - 1])}
     for total in years.values():
         total["settled"] = total["balance"] <= 0
         total["benefits"] = paid.get(total["year"], 0)
+        if total["year"] in scales:
+            computed = compute_one(scales[total["year"]], adherent_id=adherent.pk)
+            total["recomputed"] = computed.amount if computed else Decimal("0.00")
+            total["difference"] = total["recomputed"] - total["amount"]
     late = selectors.arrears(adherent_ids=[adherent.pk])
     return {"adherent": adherent, "calls": calls, "years": sorted(years.values(), key=lambda t: -t["year"]),
             "late_year": late.get(adherent.pk)}

@@ -17,3 +17,9 @@ def change(value):
     if isinstance(value, list | tuple) and len(value) == 2:
         return f"{value[0] if value[0] not in (None, '') else '—'} → {value[1] if value[1] not in (None, '') else '—'}"
     return value
+
+
+@register.filter
+def abs_euros(amount):
+    """{{ -12.5|abs_euros }} -> 12,50 € (a credit said in words, its amount without the sign)."""
+    return format_euros(abs(amount)) if amount is not None else ""

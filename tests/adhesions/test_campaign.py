@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db.backends.postgresql.psycopg_any import DateRange
 from django.urls import reverse
 
 from adhesions import services
@@ -36,10 +35,12 @@ def scale():
 
 @pytest.fixture
 def world(tenant_a, tenant_b):
-    PayrollDeclaration.objects.create(adherent=tenant_a.employer, year=Y - 1, gross_payroll=Decimal("40000"),
-                                      working_headcount=1, retired_headcount=0)
-    factories.CoverageFactory(adherent=tenant_a.cos, source="cos_membership",
-                              period=DateRange(D(2019, 1, 1), None, "[)"))
+    """Commune A declared its payroll; its agent is a member of COS A and paid this year's fee."""
+    from tests import world as build
+
+    build.declare(tenant_a.employer, Y - 1, "40000", working=1)
+    build.serve(tenant_a.cos, tenant_a.employer)
+    build.pay_fee(build.join_cos(tenant_a.cos, tenant_a.agent, D(2019, 1, 1)), Y, paid_on=D(Y, 1, 10))
     return tenant_a, tenant_b
 
 

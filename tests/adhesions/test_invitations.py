@@ -1,5 +1,6 @@
 """Bringing agents in: invitations by e-mail, self-registration, co-correspondents."""
 
+import datetime
 import re
 
 import pytest
@@ -10,10 +11,11 @@ from django.urls import reverse
 from accounts.models import Agent, User
 from adhesions import services
 from adhesions.models import Employment, Invitation, Manager
-from tests import factories
+from tests import factories, world
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
+D = datetime.date
 
 
 def link_path(message) -> str:
@@ -22,7 +24,7 @@ def link_path(message) -> str:
 
 @pytest.fixture
 def invitable(tenant_a):
-    return factories.EmploymentFactory(employer=tenant_a.employer, agent__email="invite@exemple.test").agent
+    return world.hire(tenant_a.employer, D(2019, 1, 1), email="invite@exemple.test").agent
 
 
 def test_invite_one_agent_who_creates_his_account(client, tenant_a, invitable, django_capture_on_commit_callbacks):
@@ -71,8 +73,8 @@ def test_existing_account_logs_in_then_accepts(client, tenant_a, invitable):
 
 
 def test_invite_all_sends_once(client, tenant_a, invitable, django_capture_on_commit_callbacks):
-    factories.EmploymentFactory(employer=tenant_a.employer, agent__email="deux@exemple.test")
-    factories.EmploymentFactory(employer=tenant_a.employer, agent__email="")  # no e-mail: not invited
+    world.hire(tenant_a.employer, D(2019, 1, 1), email="deux@exemple.test")
+    world.hire(tenant_a.employer, D(2019, 1, 1))  # no e-mail: not invited
     client.force_login(tenant_a.correspondent)
     url = reverse("collectivite:roster_invite_all", args=[tenant_a.employer.pk])
     with django_capture_on_commit_callbacks(execute=True):
@@ -122,8 +124,7 @@ def attach(client, siret, number, birth):
 
 
 def test_self_registration_ties_the_account(client, tenant_a, newcomer):
-    agent = factories.EmploymentFactory(employer=tenant_a.employer, employee_number="S1",
-                                        agent__birth_date="1979-09-23").agent
+    agent = world.hire(tenant_a.employer, D(2019, 1, 1), number="S1", birth_date=D(1979, 9, 23)).agent
     response = attach(client, tenant_a.employer.siret, "S1", "1979-09-23")
     assert response.status_code == 302 and response.url == reverse("espace:home")
     agent.refresh_from_db()
@@ -132,7 +133,7 @@ def test_self_registration_ties_the_account(client, tenant_a, newcomer):
 
 @pytest.mark.parametrize("wrong", ["siret", "number", "birth"])
 def test_self_registration_never_says_which_field_was_wrong(client, tenant_a, tenant_b, newcomer, wrong):
-    factories.EmploymentFactory(employer=tenant_a.employer, employee_number="S1", agent__birth_date="1979-09-23")
+    world.hire(tenant_a.employer, D(2019, 1, 1), number="S1", birth_date=D(1979, 9, 23))
     values = {"siret": tenant_a.employer.siret, "number": "S1", "birth": "1979-09-23"}
     values[wrong] = {"siret": tenant_b.employer.siret, "number": "S2", "birth": "1979-09-24"}[wrong]
     response = attach(client, values["siret"], values["number"], values["birth"])
@@ -151,7 +152,7 @@ def test_an_agent_with_an_account_cannot_be_taken(client, tenant_a, newcomer):
 
 
 def test_self_registration_is_rate_limited(client, tenant_a, newcomer):
-    factories.EmploymentFactory(employer=tenant_a.employer, employee_number="S1", agent__birth_date="1979-09-23")
+    world.hire(tenant_a.employer, D(2019, 1, 1), number="S1", birth_date=D(1979, 9, 23))
     for number in range(5):
         attach(client, tenant_a.employer.siret, f"X{number}", "1979-09-23")
     response = attach(client, tenant_a.employer.siret, "S1", "1979-09-23")  # right, but too late

@@ -4,29 +4,37 @@ import datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from adhesions import services
-from adhesions.models import BankStatement, ContributionCall, ContributionScale, Payment, Reminder
+from adhesions.models import BankStatement, ContributionCall, Payment, Reminder
 from adhesions.selectors import entitlement_on
 from adhesions.statements import StatementError, read_statement
-from tests import factories
+from tests import factories, world
 from tests.conftest import enroll_totp
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
 
 
+def campaign(year: int, django_capture_on_commit_callbacks, **scale):
+    """The year's campaign as staff run it: 1,000 € per working agent, one agent per commune."""
+    with django_capture_on_commit_callbacks(execute=True):
+        services.run_campaign_now(actor=None, scale=world.scale(year, employer_mode="per_agent",
+                                                                 flat_per_agent=Decimal("1000"), cos_per_agent=0,
+                                                                 grace_days=60, **scale),
+                                  issued_on=D(year, 1, 15))
+    return {c.adherent_id: c for c in ContributionCall.objects.filter(year=year, adherent__kind="collectivity")}
+
+
 @pytest.fixture
-def calls(tenant_a, tenant_b):
-    ContributionScale.objects.create(year=2027, due_date=D(2027, 3, 31), grace_days=60)
-    made = {}
-    for tenant in (tenant_a, tenant_b):
-        made[tenant.employer.pk] = ContributionCall.objects.create(
-            adherent=tenant.employer, year=2027, reference=f"C2027-{tenant.employer.pk:06d}",
-            amount=Decimal("1000.00"), due_date=D(2027, 3, 31))
+def calls(tenant_a, tenant_b, django_capture_on_commit_callbacks):
+    made = campaign(2027, django_capture_on_commit_callbacks)
+    assert [c.amount for c in made.values()] == [Decimal("1000.00")] * 2
+    assert {c.due_date for c in made.values()} == {D(2027, 3, 31)}
     return made
 
 
@@ -59,7 +67,8 @@ def test_csv_statement_matches_by_reference_and_partial_payments_leave_a_balance
     statement = services.import_statement(actor=None, uploaded=upload)
     assert (statement.format, statement.line_count, statement.matched_count) == ("csv", 4, 2)
     assert [u["reason"] for u in statement.unmatched] == ["référence inconnue", "référence absente du libellé"]
-    balances = dict(ContributionCall.objects.with_balance().values_list("reference", "balance"))
+    balances = dict(ContributionCall.objects.filter(adherent__kind="collectivity").with_balance()
+                    .values_list("reference", "balance"))
     assert balances == {a.reference: Decimal("0.00"), b.reference: Decimal("600.00")}
     # the same statement again records nothing twice
     again = services.import_statement(actor=None, uploaded=csv_statement(
@@ -160,17 +169,19 @@ def test_arrears_block_new_requests_with_the_reason(client, calls, tenant_a, ten
 
 
 def test_agent_covered_by_an_up_to_date_cos_may_still_order(calls, tenant_a):
-    factories.CoverageFactory(agent=tenant_a.agent, adherent=tenant_a.cos, source="cos_membership")
+    world.serve(tenant_a.cos, tenant_a.employer)
+    member = world.join_cos(tenant_a.cos, tenant_a.agent, D(2020, 1, 1))
+    with time_machine.travel(datetime.datetime(2027, 1, 10, 12, tzinfo=datetime.UTC), tick=False):
+        world.pay_fee(member, 2027, paid_on=D(2027, 1, 10))
     result = entitlement_on(agent=tenant_a.agent, day=D(2027, 6, 1))
     assert result.may_order and result.coverage.adherent == tenant_a.cos
 
 
-def test_agent_home_and_correspondent_page_say_why(client, calls, tenant_a):
-    ContributionCall.objects.filter(pk=calls[tenant_a.employer.pk].pk).update(due_date=D(2020, 1, 31))
-    ContributionScale.objects.filter(year=2027).update(grace_days=0)
+def test_agent_home_and_correspondent_page_say_why(client, tenant_a, django_capture_on_commit_callbacks):
+    campaign(2025, django_capture_on_commit_callbacks)  # never paid, long past its grace period
     client.force_login(tenant_a.agent_user)
     page = client.get(reverse("espace:home")).content.decode()
-    assert "Demandes suspendues" in page and "cotisation 2027" in page
+    assert "Demandes suspendues" in page and "cotisation 2025" in page
     client.force_login(tenant_a.correspondent)
     page = client.get(reverse("collectivite:contributions", args=[tenant_a.employer.pk])).content.decode()
     assert "au-delà du délai de grâce" in page

@@ -11,7 +11,7 @@ from accounts.models import Agent
 from adhesions.models import Coverage, Employment, RosterImport
 from adhesions.selectors import coverage_on
 from cnas.models import AuditEntry
-from tests import factories
+from tests import world
 
 pytestmark = pytest.mark.django_db
 
@@ -111,7 +111,9 @@ def test_complete_file_closes_agents_missing_from_it(correspondent, tenant_a, dj
         correspondent.post(reverse("collectivite:import_confirm", args=[tenant_a.employer.pk, record.pk]))
     line = Employment.objects.get(agent=tenant_a.agent)
     assert line.end_date is not None and line.end_reason == Employment.EndReason.OTHER
-    assert coverage_on(agent=tenant_a.agent) is None
+    kept = coverage_on(agent=tenant_a.agent)  # his rights are kept until 31 December, then end
+    assert kept.source == "extension" and kept.end_date == datetime.date(line.end_date.year, 12, 31)
+    assert coverage_on(agent=tenant_a.agent, day=datetime.date(line.end_date.year + 1, 1, 1)) is None
 
 
 def test_number_of_another_agent_is_an_error(correspondent, tenant_a, django_capture_on_commit_callbacks):
@@ -128,8 +130,7 @@ def test_roster_changed_between_check_and_confirm(correspondent, tenant_a, djang
     with django_capture_on_commit_callbacks(execute=True):
         record = upload(correspondent, tenant_a, "N1;Durand;Émilie;03/02/1990;;01/03/2020;actif;")
     # meanwhile someone else puts another person under N1
-    factories.EmploymentFactory(employer=tenant_a.employer, employee_number="N1",
-                                agent__birth_date=datetime.date(1971, 1, 1))
+    world.hire(tenant_a.employer, datetime.date(2019, 1, 1), number="N1", birth_date=datetime.date(1971, 1, 1))
     with django_capture_on_commit_callbacks(execute=True):
         correspondent.post(reverse("collectivite:import_confirm", args=[tenant_a.employer.pk, record.pk]))
     record.refresh_from_db()

@@ -11,10 +11,11 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from accounts.models import Agent
+from adhesions import services
 from adhesions.models import Coverage, Employment
 from adhesions.selectors import coverage_on
 from cnas.models import AuditEntry
-from tests import factories
+from tests import world
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -38,14 +39,12 @@ def names(response):
 
 def test_search_filter_and_sort(rh, tenant_a):
     employer = tenant_a.employer
-    factories.EmploymentFactory(employer=employer, employee_number="Z900", agent__last_name="Zola",
-                                agent__first_name="Émile")
-    factories.EmploymentFactory(employer=employer, employee_number="B100", agent__last_name="Balzac",
-                                agent__first_name="Honoré", agent__status="retired", end_date=D(2020, 1, 31),
-                                end_reason="retirement")
-    factories.EmploymentFactory(employer=employer, employee_number="H200", agent__last_name="Hugo",
-                                agent__first_name="Victor", end_date=D(2019, 5, 1), end_reason="transfer")
-    factories.EmploymentFactory(agent__last_name="Ailleurs")  # another adherent's agent
+    world.hire(employer, D(2010, 1, 1), number="Z900", last_name="Zola", first_name="Émile")
+    world.retire(world.hire(employer, D(1990, 1, 1), number="B100", last_name="Balzac", first_name="Honoré"),
+                 D(2020, 1, 31))
+    world.leave(world.hire(employer, D(2010, 1, 1), number="H200", last_name="Hugo", first_name="Victor"),
+                D(2019, 5, 1), reason="transfer")
+    world.hire(world.member_structure(), D(2010, 1, 1), last_name="Ailleurs")  # another adherent's agent
     assert names(rh.get(roster_url(tenant_a))) == ["Balzac", "Hugo", "Noma", "Zola"]
     assert names(rh.get(roster_url(tenant_a, q="zol"))) == ["Zola"]
     assert names(rh.get(roster_url(tenant_a, q="Z9"))) == ["Zola"]
@@ -53,7 +52,7 @@ def test_search_filter_and_sort(rh, tenant_a):
     assert names(rh.get(roster_url(tenant_a, situation="retired"))) == ["Balzac"]
     assert names(rh.get(roster_url(tenant_a, situation="left"))) == ["Hugo"]
     assert names(rh.get(roster_url(tenant_a, situation="working"))) == ["Noma", "Zola"]
-    assert names(rh.get(roster_url(tenant_a, covered="yes"))) == ["Noma"]
+    assert names(rh.get(roster_url(tenant_a, covered="yes"))) == ["Balzac", "Noma", "Zola"]  # retired covered
     assert names(rh.get(roster_url(tenant_a, sort="-matricule"))) == ["Zola", "Noma", "Hugo", "Balzac"]
     assert rh.get(roster_url(tenant_a, situation="nonsense")).status_code == 200  # bad input: no 500
 
@@ -65,14 +64,15 @@ def test_roster_query_count_does_not_grow_with_the_roster(rh, tenant_a, django_a
         return len(ctx.captured_queries)
 
     small = queries()
-    factories.EmploymentFactory.create_batch(120, employer=tenant_a.employer, agent__last_name="Nomad")
+    for _ in range(120):
+        world.hire(tenant_a.employer, D(2019, 1, 1), last_name="Nomad")
     assert queries() == small
     with django_assert_max_num_queries(12):
         rh.get(roster_url(tenant_a, page=3))
 
 
 def test_pagination(rh, tenant_a):
-    factories.EmploymentFactory.create_batch(60, employer=tenant_a.employer)
+    world.hire_many(tenant_a.employer, 60, D(2019, 1, 1))
     first, second = rh.get(roster_url(tenant_a)), rh.get(roster_url(tenant_a, page=2))
     assert len(first.context["page"]) == 50 and len(second.context["page"]) == 11
     assert "Page 1 sur 2" in first.content.decode()
@@ -86,7 +86,7 @@ def test_add_an_agent(rh, tenant_a):
     assert response.status_code == 302
     marie = Agent.objects.get(last_name="Curie")
     assert coverage_on(agent=marie).adherent == tenant_a.employer
-    assert AuditEntry.objects.filter(action="roster.hire").count() == 1
+    assert AuditEntry.objects.filter(action="roster.hire", object_id=str(marie.employments.get().pk)).count() == 1
 
 
 @pytest.mark.parametrize("data, field, message", [
@@ -131,13 +131,15 @@ def test_retirement_keeps_coverage_when_the_adhesion_covers_retired(rh, tenant_a
     assert coverage.adherent == tenant_a.employer and coverage.source == Coverage.Source.RETIREMENT
 
 
-def test_retirement_ends_coverage_when_the_adhesion_does_not_cover_retired(rh, tenant_a):
-    tenant_a.employer.adhesions.update(covers_retired=False)
+def test_retirement_keeps_rights_only_until_31_december_when_the_adhesion_does_not_cover_retired(rh, tenant_a):
+    services.set_retired_coverage(actor=None, adhesion=tenant_a.employer.adhesions.get(), covers_retired=False,
+                                  reason="Délibération")
     line = Employment.objects.get(agent=tenant_a.agent)
     yesterday = datetime.date.today() - datetime.timedelta(days=1)
     rh.post(reverse("collectivite:agent_end", args=[tenant_a.employer.pk, line.pk]),
             {"end_date": yesterday.isoformat(), "reason": "retirement"})
-    assert coverage_on(agent=tenant_a.agent) is None
+    assert coverage_on(agent=tenant_a.agent).source == "extension"
+    assert coverage_on(agent=tenant_a.agent, day=datetime.date(yesterday.year + 1, 1, 1)) is None
     assert coverage_on(agent=tenant_a.agent, day=yesterday).adherent == tenant_a.employer
 
 
@@ -145,7 +147,8 @@ def test_resignation_ends_coverage_and_cannot_be_recorded_twice(rh, tenant_a):
     line = Employment.objects.get(agent=tenant_a.agent)
     url = reverse("collectivite:agent_end", args=[tenant_a.employer.pk, line.pk])
     rh.post(url, {"end_date": "2024-03-31", "reason": "resignation"})
-    assert coverage_on(agent=tenant_a.agent) is None
+    assert coverage_on(agent=tenant_a.agent) is None  # kept until 31/12/2024, over now
+    assert coverage_on(agent=tenant_a.agent, day=D(2024, 12, 31)).source == "extension"
     response = rh.post(url, {"end_date": "2024-04-30", "reason": "death"})
     assert "déjà terminé" in response.content.decode()
     line.refresh_from_db()
@@ -160,18 +163,16 @@ def test_end_before_start_is_refused(rh, tenant_a):
 
 
 def test_export_csv_and_xlsx_round_trip(rh, tenant_a, django_capture_on_commit_callbacks):
-    factories.EmploymentFactory(employer=tenant_a.employer, employee_number="X1", agent__last_name="Éluard",
-                                agent__first_name="Paul", agent__email="paul@exemple.test")
+    world.hire(tenant_a.employer, D(2018, 1, 1), number="X1", last_name="Éluard", first_name="Paul",
+               email="paul@exemple.test")
     response = rh.get(reverse("collectivite:roster_csv", args=[tenant_a.employer.pk]))
     assert response["Content-Type"].startswith("text/csv")
     content = response.content.decode("utf-8")
     assert content.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(content.lstrip("\ufeff")), delimiter=";"))
     assert rows[0][:3] == ["matricule", "nom", "prénom"]
-    assert ["X1", "Éluard", "Paul", "15/06/1985", "paul@exemple.test", "01/01/2018", "actif", "", "", "non"] in rows
+    assert ["X1", "Éluard", "Paul", "15/06/1985", "paul@exemple.test", "01/01/2018", "actif", "", "", "oui"] in rows
     # what was exported imports back unchanged
-    from adhesions import services
-
     plan, _counts = services.import_roster_now(actor=None, adherent=tenant_a.employer, data=response.content,
                                                filename="export.csv", is_complete=True, apply=False)
     assert plan.errors == [] and plan.counts["created"] == plan.counts["updated"] == plan.counts["closed"] == 0

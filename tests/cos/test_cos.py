@@ -17,8 +17,8 @@ from adhesions.models import ContributionScale, Coverage
 from adhesions.selectors import coverage_on
 from cos import services
 from cos.coverage import sync_cos_coverage
-from cos.models import CosEmployer, CosMember, CosSettings, LocalAction, Registration
-from tests import factories
+from cos.models import CosMember, CosSettings, LocalAction, Registration
+from tests import factories, world
 
 D = datetime.date
 TODAY = datetime.date.today()
@@ -28,9 +28,9 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 @pytest.fixture
 def cos_world(tenant_a):
     """The COS of tenant A serves its commune; the commune's agent joined in 2020."""
-    CosEmployer.objects.create(cos=tenant_a.cos, employer=tenant_a.employer)
-    CosSettings.objects.create(cos=tenant_a.cos, fee_amount=Decimal("25"), fee_deadline_month=3,
-                               fee_deadline_day=31)
+    world.serve(tenant_a.cos, tenant_a.employer)
+    CosSettings.objects.update_or_create(cos=tenant_a.cos, defaults={  # staff, in « Réglages des COS »
+        "fee_amount": Decimal("25"), "fee_deadline_month": 3, "fee_deadline_day": 31})
     member = services.add_member(actor=None, cos=tenant_a.cos, agent=tenant_a.agent, joined_on=D(2020, 1, 1))
     return tenant_a, member
 
@@ -88,9 +88,9 @@ def test_the_convention_switches_coverage_and_contribution_to_the_employer(tenan
     """An employer that does not adhere, a COS that does: only paid-up members are covered,
     until the convention covers every agent of the employer through the employer."""
     employer = factories.AdherentFactory(name="Commune sans adhésion")
-    CosEmployer.objects.create(cos=tenant_a.cos, employer=employer)
-    members = [factories.EmploymentFactory(employer=employer, start_date=D(2015, 1, 1)).agent for _ in range(2)]
-    others = [factories.EmploymentFactory(employer=employer, start_date=D(2015, 1, 1)).agent for _ in range(3)]
+    world.serve(tenant_a.cos, employer)
+    members = [world.hire(employer, D(2015, 1, 1)).agent for _ in range(2)]
+    others = [world.hire(employer, D(2015, 1, 1)).agent for _ in range(3)]
     for agent in members:
         member = services.add_member(actor=None, cos=tenant_a.cos, agent=agent, joined_on=D(2020, 1, 1))
         for year in range(2020, TODAY.year + 1):
@@ -120,8 +120,8 @@ def test_the_convention_switches_coverage_and_contribution_to_the_employer(tenan
 @pytest.mark.django_db
 def test_the_home_page_says_when_the_obligation_is_not_met(client, tenant_a):
     employer = factories.AdherentFactory(name="Commune de Nulle-Part")
-    CosEmployer.objects.create(cos=tenant_a.cos, employer=employer)
-    factories.EmploymentFactory(employer=employer)
+    world.serve(tenant_a.cos, employer)
+    world.hire(employer, D(2018, 1, 1))
     client.force_login(tenant_a.cos_admin)
     page = client.get(reverse("cos:home", args=[tenant_a.cos.pk])).content.decode()
     assert "ne remplit pas son obligation d&#x27;action sociale" in page or \
@@ -131,11 +131,12 @@ def test_the_home_page_says_when_the_obligation_is_not_met(client, tenant_a):
 # --- Local actions --------------------------------------------------------------------------
 
 def christmas(cos, capacity=5, **kwargs):
+    """Published by the COS administrator (the service his page calls)."""
     values = {"title": "Arbre de Noël", "starts_at": timezone.now() + datetime.timedelta(days=20),
               "place": "Salle des fêtes", "capacity": capacity, "price_adult": Decimal("5"),
               "price_child": Decimal("0"), "registration_deadline": TODAY + datetime.timedelta(days=10),
               "is_published": True, **kwargs}
-    return LocalAction.objects.create(cos=cos, **values)
+    return services.create_action(actor=None, cos=cos, **values)
 
 
 @pytest.mark.django_db
@@ -146,9 +147,9 @@ def test_registration_waiting_list_and_promotion(cos_world, django_capture_on_co
     assert first.status == "confirmed" and first.seats == 2 and first.amount == Decimal("5")
     others = []
     for n in range(2):
-        agent = factories.EmploymentFactory(employer=tenant.employer, agent__email=f"m{n}@exemple.test").agent
+        agent = world.hire(tenant.employer, D(2018, 1, 1), email=f"m{n}@exemple.test").agent
         m = services.add_member(actor=None, cos=tenant.cos, agent=agent, joined_on=D(2021, 1, 1))
-        child = factories.FamilyMemberFactory(agent=agent)
+        child = world.child(agent)
         others.append(services.register(actor=None, action=action, member=m, family_member_ids=[child.pk]))
     assert [r.status for r in others] == ["waiting", "waiting"]  # 2 seats each, 1 left
     with django_capture_on_commit_callbacks(execute=True):
@@ -174,10 +175,10 @@ def test_registration_rules(cos_world, tenant_b):
 
 @pytest.mark.django_db(transaction=True)
 def test_capacity_is_never_exceeded_by_concurrent_registrations(tenant_a):
-    CosEmployer.objects.create(cos=tenant_a.cos, employer=tenant_a.employer)
+    world.serve(tenant_a.cos, tenant_a.employer)
     members = []
     for _ in range(12):
-        agent = factories.EmploymentFactory(employer=tenant_a.employer).agent
+        agent = world.hire(tenant_a.employer, D(2018, 1, 1)).agent
         members.append(services.add_member(actor=None, cos=tenant_a.cos, agent=agent, joined_on=D(2021, 1, 1)))
     action = christmas(tenant_a.cos, capacity=5)
     barrier = threading.Barrier(len(members))
@@ -259,11 +260,21 @@ def test_another_cos_answers_404(client, cos_world, tenant_b):
 def test_the_seeded_coverage_is_what_the_rules_give(db):
     from django.core.management import call_command
 
-    from adhesions.models import Adherent
+    from adhesions.coverage import recompute_adherent
+    from adhesions.models import Adherent, BasisPeriod
 
     call_command("seed_demo", verbosity=0)
     for cos in Adherent.objects.filter(kind="cos"):
         assert sync_cos_coverage(cos=cos) == 0
+    # the employers' coverage, its extensions and the basis of every contribution, written in bulk by the
+    # seed, are what the services derive
+    basis = sorted(BasisPeriod.objects.values_list("agent_id", "adherent_id", "period", "source"))
+    coverage = sorted(Coverage.objects.values_list("agent_id", "adherent_id", "period", "source"))
+    assert Coverage.objects.filter(source="extension").exists()
+    for adherent in Adherent.objects.all():
+        assert recompute_adherent(adherent=adherent) == 0, adherent
+    assert sorted(BasisPeriod.objects.values_list("agent_id", "adherent_id", "period", "source")) == basis
+    assert sorted(Coverage.objects.values_list("agent_id", "adherent_id", "period", "source")) == coverage
     assert CosMember.objects.filter(agent__user__email="agent@demo.test").exists()
 
 
@@ -275,9 +286,8 @@ def member_file(*lines, header="Matricule;Nom;Date de naissance;Cotisation;Date 
 
 @pytest.mark.django_db
 def test_member_import_preview_then_all_or_nothing(client, tenant_a):
-    CosEmployer.objects.create(cos=tenant_a.cos, employer=tenant_a.employer)
-    new = factories.EmploymentFactory(employer=tenant_a.employer, employee_number="N1", agent__last_name="Éluard",
-                                      agent__birth_date=D(1980, 5, 4))
+    world.serve(tenant_a.cos, tenant_a.employer)
+    new = world.hire(tenant_a.employer, D(2018, 1, 1), number="N1", last_name="Éluard", birth_date=D(1980, 5, 4))
     agent_line = tenant_a.agent.employments.get()
     client.force_login(tenant_a.cos_admin)
     url = reverse("cos:member_import", args=[tenant_a.cos.pk])
@@ -317,8 +327,8 @@ def test_member_imports_of_another_cos_answer_404(client, tenant_a, tenant_b):
 
 @pytest.mark.django_db
 def test_the_cos_administrator_works_from_his_pages(client, tenant_a):
-    CosEmployer.objects.create(cos=tenant_a.cos, employer=tenant_a.employer)
-    CosSettings.objects.create(cos=tenant_a.cos, fee_amount=Decimal("30"))
+    world.serve(tenant_a.cos, tenant_a.employer)
+    CosSettings.objects.update_or_create(cos=tenant_a.cos, defaults={"fee_amount": Decimal("30")})
     line = tenant_a.agent.employments.get()
     client.force_login(tenant_a.cos_admin)
     response = client.post(reverse("cos:members", args=[tenant_a.cos.pk]), {

@@ -15,9 +15,9 @@ from django.urls import reverse
 
 from prestations import services
 from prestations.models import Demande, PaymentBatch
-from tests import factories
+from tests import factories, world
 from tests.conftest import enroll_totp
-from tests.prestations.conftest import TODAY
+from tests.prestations.conftest import TODAY, granted, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +41,7 @@ def agent_client(client, tenant_a):
 
 @pytest.fixture
 def baby(tenant_a):
-    return factories.FamilyMemberFactory(agent=tenant_a.agent, first_name="Léa",
-                                         birth_date=TODAY - datetime.timedelta(days=20))
+    return world.child(tenant_a.agent, first_name="Léa", birth_date=TODAY - datetime.timedelta(days=20))
 
 
 def start(client, prestation, **data):
@@ -51,9 +50,11 @@ def start(client, prestation, **data):
     return Demande.objects.latest("id")
 
 
-def upload(client, demande, content=PDF, name="acte.pdf", label="Acte de naissance"):
+def upload(client, demande, content=PDF, name="acte.pdf", kind=None):
+    """Through the form, as the agent: the first kind of document the prestation requires."""
+    kind = kind or demande.prestation.required_documents.first()
     return client.post(reverse("espace:demande_document", args=[demande.pk]),
-                       {"label": label, "file": SimpleUploadedFile(name, content)}, follow=True)
+                       {"kind": kind.pk if kind else "autre", "file": SimpleUploadedFile(name, content)}, follow=True)
 
 
 def staff_client(_client=None, region=None):
@@ -130,10 +131,10 @@ def test_the_whole_way_from_draft_to_payment(agent_client, client, tenant_a, bab
     response = agent_client.get(reverse("espace:demande_decision", args=[demande.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     # beside the contribution, the correspondent sees what the agents received
-    from adhesions.models import ContributionCall
+    from adhesions import services as adhesion_services
 
-    ContributionCall.objects.create(adherent=tenant_a.employer, year=TODAY.year, reference="C-TEST",
-                                    amount=Decimal("1000"), due_date=TODAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        adhesion_services.run_campaign_now(actor=None, scale=world.scale(TODAY.year))
     corr = Client()
     corr.force_login(tenant_a.correspondent)
     page = page_text(corr.get(reverse("collectivite:contributions", args=[tenant_a.employer.pk])))
@@ -142,8 +143,7 @@ def test_the_whole_way_from_draft_to_payment(agent_client, client, tenant_a, bab
 
 def test_a_second_request_for_the_same_child_is_refused_and_the_database_forbids_a_double_payment(
         agent_client, tenant_a, baby, birth_aid):
-    first = Demande.objects.create(agent=tenant_a.agent, prestation=birth_aid, child=baby, status="accepted",
-                                   event_key=f"child:{baby.pk}", amount_granted=Decimal("230"))
+    first = granted(tenant_a.agent, birth_aid, child=baby)
     second = start(agent_client, birth_aid, child=baby.pk)
     upload(agent_client, second)
     response = agent_client.post(reverse("espace:demande_submit", args=[second.pk]), follow=True)
@@ -174,7 +174,7 @@ def test_a_png_named_pdf_is_accepted_as_png(agent_client, tenant_a, baby, birth_
 def test_a_document_over_10_mb_is_refused(tenant_a, baby, birth_aid):
     demande = services.save_draft(actor=None, agent=tenant_a.agent, prestation=birth_aid, child=baby)
     with pytest.raises(services.ValidationError, match="10 Mo"):
-        services.add_document(actor=None, demande=demande, label="x",
+        services.add_document(actor=None, demande=demande, label="x",  # a further document, no kind
                               uploaded=SimpleUploadedFile("gros.pdf", PDF + b"0" * (10 * 1024 * 1024)))
 
 
@@ -231,7 +231,7 @@ def test_employer_attestation(agent_client, client, tenant_a, tenant_b, relief, 
 
 
 def test_another_agents_requests_answer_404(agent_client, tenant_a, tenant_b, birth_aid):
-    other = Demande.objects.create(agent=tenant_b.agent, prestation=birth_aid)
+    other = services.save_draft(actor=None, agent=tenant_b.agent, prestation=birth_aid, child=tenant_b.child)
     for name in ("demande", "demande_decision"):
         assert agent_client.get(reverse(f"espace:{name}", args=[other.pk])).status_code == 404
     for name in ("demande_submit", "demande_withdraw", "demande_message", "demande_document"):
@@ -239,12 +239,10 @@ def test_another_agents_requests_answer_404(agent_client, tenant_a, tenant_b, bi
     assert agent_client.get(reverse("espace:demande_file", args=[other.pk, 1])).status_code == 404
 
 
-def test_staff_see_their_region_only(client, tenant_a, tenant_b, birth_aid):
-    mine = Demande.objects.create(agent=tenant_a.agent, prestation=birth_aid, status="submitted",
-                                  region=tenant_a.employer.region, submitted_at=datetime.datetime.now(datetime.UTC))
-    theirs = Demande.objects.create(agent=tenant_b.agent, prestation=birth_aid, status="submitted",
-                                    region=tenant_b.employer.region,
-                                    submitted_at=datetime.datetime.now(datetime.UTC))
+def test_staff_see_their_region_only(client, tenant_a, tenant_b, relief):
+    mine = submitted(tenant_a.agent, relief, expense=Decimal("100"))
+    theirs = submitted(tenant_b.agent, relief, expense=Decimal("100"))
+    assert mine.region == tenant_a.employer.region and theirs.region == tenant_b.employer.region
     staff = staff_client(client, region=tenant_a.employer.region)
     listing = staff.get(reverse("admin:prestations_demande_changelist"))
     ids = [d.pk for d in listing.context["cl"].result_list]
@@ -271,7 +269,8 @@ def test_bank_details_and_tax_figures(agent_client, tenant_a):
     assert "pas un PDF" in page_text(response)
 
 
-def test_pages_keep_a_fixed_number_of_queries(agent_client, tenant_a, baby, birth_aid, school_aid, relief):
+def test_pages_keep_a_fixed_number_of_queries(agent_client, tenant_a, tenant_b, baby, birth_aid, school_aid,
+                                              relief):
     def count(url):
         with CaptureQueriesContext(connection) as ctx:
             assert agent_client.get(url).status_code == 200
@@ -281,35 +280,31 @@ def test_pages_keep_a_fixed_number_of_queries(agent_client, tenant_a, baby, birt
     urls = [reverse("espace:catalogue"), reverse("espace:demandes"), reverse("espace:demande", args=[demande.pk]),
             reverse("espace:prestation", args=["secours"]) + "?expense=800"]
     before = [count(url) for url in urls]
-    for n in range(30):  # more requests, of this agent and of others, change nothing
-        Demande.objects.create(agent=tenant_a.agent, prestation=relief, status="paid", event_key=f"demande:{n}",
-                               amount_granted=Decimal("1"), batch=PaymentBatch.objects.create(
-                                   message_id=f"M{n}", execution_date=TODAY),
-                               decided_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
-        Demande.objects.create(agent=factories.AgentFactory(), prestation=birth_aid)
+    for n in range(15):  # more requests, of this agent and of others, change nothing
+        granted(tenant_a.agent, relief, expense=Decimal("1"), decided_at=datetime.datetime(
+            2020, 1, 1 + n, 12, tzinfo=datetime.UTC), at=datetime.datetime(2020, 1, 1 + n, 9, tzinfo=datetime.UTC))
+        submitted(tenant_b.agent, relief, expense=Decimal("10"))
     after = [count(url) for url in urls]
-    assert after[0] == before[0] and after[2] == before[2] and after[3] == before[3]
-    assert after[1] == before[1]
+    assert after == before
 
 
 def test_median_instruction_time_over_90_days(birth_aid, tenant_a):
     now = datetime.datetime.now(datetime.UTC)
-    for days, age in ((2, 10), (4, 20), (30, 200)):  # the last is older than 90 days
-        Demande.objects.create(agent=tenant_a.agent, prestation=birth_aid, status="refused", refusal_reason="x",
-                               submitted_at=now - datetime.timedelta(days=age + days),
-                               decided_at=now - datetime.timedelta(days=age), event_key=f"k{days}")
+    for n, (days, age) in enumerate(((2, 10), (4, 20), (30, 200))):  # the last is older than 90 days
+        child = world.child(tenant_a.agent, first_name=f"Enfant{n}", birth_date=(now - datetime.timedelta(
+            days=age + days + 5)).date())
+        demande = submitted(tenant_a.agent, birth_aid, child=child, at=now - datetime.timedelta(days=age + days))
+        with __import__("time_machine").travel(now - datetime.timedelta(days=age), tick=False):
+            services.refuse(actor=None, demande=demande, reason="x")
     assert services.median_instruction_days(birth_aid) == 3.0
 
 
-def test_daily_digest_of_late_requests_by_region(tenant_a, tenant_b, birth_aid):
+def test_daily_digest_of_late_requests_by_region(tenant_a, tenant_b, relief):
     from prestations.tasks import send_instruction_digest
 
-    old = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=birth_aid.instruction_limit_days + 2)
-    Demande.objects.create(agent=tenant_a.agent, prestation=birth_aid, status="submitted", submitted_at=old,
-                           region=tenant_a.employer.region, event_key="a")
-    Demande.objects.create(agent=tenant_b.agent, prestation=birth_aid, status="submitted",
-                           submitted_at=datetime.datetime.now(datetime.UTC), region=tenant_b.employer.region,
-                           event_key="b")  # not late
+    old = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=relief.instruction_limit_days + 2)
+    submitted(tenant_a.agent, relief, expense=Decimal("100"), at=old)
+    submitted(tenant_b.agent, relief, expense=Decimal("100"))  # not late
     here = factories.StaffProfileFactory(region=tenant_a.employer.region, user__email="ici@exemple.test")
     factories.StaffProfileFactory(region=tenant_b.employer.region, user__email="la@exemple.test")
     assert send_instruction_digest() == 1

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, create_demo_user
 from accounts.models import Agent, FamilyMember, StaffProfile
 from adhesions import demo, services
-from adhesions.models import Adherent, Manager
+from adhesions.models import Adherent, Employment, Manager
 from cos import services as cos_services
 from cos.demo import populate_members, seed_local_actions
 from prestations.demo import seed_catalogue, seed_requests
@@ -118,6 +118,18 @@ class Command(BaseCommand):
                                  role=Manager.Role.CORRESPONDENT)
         services.appoint_manager(actor=None, user=users["cos@demo.test"], adherent=cos,
                                  role=Manager.Role.COS_ADMIN)
+
+        # An agent of Saint-Aubin left this year on a transfer to a commune that does not adhere:
+        # the roster shows his rights kept until 31 December.
+        today = timezone.localdate()
+        left_on = today - datetime.timedelta(days=45)
+        if left_on.year != today.year:
+            left_on = today - datetime.timedelta(days=1)
+        leaver = (Employment.objects.filter(employer=saint_aubin, end_date__isnull=True, agent__user__isnull=True,
+                                            agent__status="working").order_by("id").first())
+        if leaver is not None:
+            services.end_employment(actor=None, employment=leaver, end_date=left_on, reason="transfer",
+                                    comment="Mutation vers une commune non adhérente")
 
         staff = users["gestionnaire@demo.test"]
         StaffProfile.objects.create(user=staff, region=regions["ARA"], job_title="Gestionnaire conseil")
