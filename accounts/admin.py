@@ -1,82 +1,236 @@
+from django import forms
+from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts import services
 from accounts.models import Agent, FamilyMember, StaffProfile, TaxDeclaration, User
-from cnas.admin import AuditedModelAdmin, PrivateFileAdminMixin, StackedInline, TabularInline
+from accounts.roles import ROLES, ROLES_BY_NAME
+from accounts.scope import RegionScopedAdmin, agents_of_region
+from cnas.admin import AuditedModelAdmin, PrivateFileAdminMixin, ReadOnlyAdminMixin, TabularInline
+from cnas.models import AuditEntry
+
+# --- Staff accounts: only administrators, through the services (no escalation) --------------------
 
 
-class StaffProfileInline(StackedInline):
-    model = StaffProfile
-    extra = 0
-    autocomplete_fields = ("region",)
+class StaffAccountForm(forms.ModelForm):
+    roles = forms.ModelMultipleChoiceField(label=_("Rôles"), queryset=Group.objects.none(), required=False,
+                                           widget=forms.CheckboxSelectMultiple)
+    region = forms.ModelChoiceField(label=_("Délégation régionale"), queryset=None, required=False)
+    is_national = forms.BooleanField(label=_("Portée nationale (siège)"), required=False,
+                                     help_text=_("Sans délégation ni portée nationale, le compte ne voit rien."))
+    job_title = forms.CharField(label=_("Fonction"), max_length=150, required=False)
+
+    actor = None  # set by the admin: who is making the change
+
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].queryset = Group.objects.filter(name__in=ROLES_BY_NAME).order_by("name")
+        self.fields["roles"].help_text = " ".join(f"{role.name} : {role.description}" for role in ROLES)
+        self.fields["region"].queryset = apps.get_model("adhesions", "Region").objects.all()
+        if self.instance.pk:
+            profile = StaffProfile.objects.filter(user=self.instance).first()
+            self.initial.update(roles=list(self.instance.groups.all()), region=profile.region if profile else None,
+                                is_national=bool(profile and profile.is_national),
+                                job_title=profile.job_title if profile else "")
+
+    def clean(self):
+        cleaned = super().clean()
+        try:  # the service's own checks, said on the form
+            services._check_staff_manager(self.actor, target=self.instance if self.instance.pk else None)
+            services._check_grant(self.actor, roles=cleaned.get("roles") or [], region=cleaned.get("region"),
+                                  is_national=cleaned.get("is_national", False))
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.message_dict.items():
+                    self.add_error(field if field in self.fields else None, errors)
+            else:
+                self.add_error(None, exc.messages)
+        return cleaned
+
+
+class StaffAccountCreationForm(StaffAccountForm):
+    email = forms.EmailField(label=_("Adresse e-mail"))
+    password1 = forms.CharField(label=_("Mot de passe provisoire"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("Confirmation du mot de passe"), widget=forms.PasswordInput, strip=False)
+
+    class Meta(StaffAccountForm.Meta):
+        fields = ["email", "first_name", "last_name"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password1") != cleaned.get("password2"):
+            self.add_error("password2", _("Les deux mots de passe ne sont pas identiques."))
+        return cleaned
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, AuditedModelAdmin):
+class UserAdmin(RegionScopedAdmin, AuditedModelAdmin):
+    """The staff's accounts. Superusers are made with createsuperuser; rights come from roles."""
+
     ordering = ("email",)
-    list_display = ("email", "last_name", "first_name", "is_staff", "is_active", "date_joined", "last_login")
-    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+    list_display = ("email", "last_name", "first_name", "roles_display", "scope_display", "is_active", "last_login")
+    list_filter = ("is_active", "groups")
     search_fields = ("email", "last_name", "first_name")
-    readonly_fields = ("date_joined", "last_login")
-    inlines = [StaffProfileInline]
-    fieldsets = (
-        (None, {"fields": ("email", "password")}),
-        (_("Identité"), {"fields": ("first_name", "last_name")}),
-        (_("Droits"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
-        (_("Dates"), {"fields": ("last_login", "date_joined")}),
-    )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    list_select_related = ("staff_profile__region",)
+
+    def region_filter(self, queryset, region_id):
+        return queryset.filter(staff_profile__region_id=region_id, staff_profile__is_national=False)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(is_staff=True).prefetch_related("groups")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = StaffAccountCreationForm if obj is None else StaffAccountForm
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def get_fieldsets(self, request, obj=None):
+        identity = ("email", "first_name", "last_name") if obj is None else ("first_name", "last_name")
+        fieldsets = [(None, {"fields": identity}),
+                     (_("Rôles et portée"), {"fields": ("roles", "region", "is_national", "job_title")})]
+        fieldsets.append((_("Mot de passe provisoire"), {"fields": ("password1", "password2")}) if obj is None
+                         else (_("Compte"), {"fields": ("is_active", "last_login", "date_joined")}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("last_login", "date_joined") if obj is not None else ()
+
+    @admin.display(description=_("rôles"))
+    def roles_display(self, obj):
+        return ", ".join(sorted(g.name for g in obj.groups.all())) or "—"
+
+    @admin.display(description=_("portée"))
+    def scope_display(self, obj):
+        profile = getattr(obj, "staff_profile", None)
+        if obj.is_superuser:
+            return _("super-administrateur")
+        if profile is None:
+            return _("aucune")
+        return _("nationale") if profile.is_national else (profile.region or _("aucune"))
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # an account is deactivated, never deleted (its audit trail stays)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        common = {"roles": data["roles"], "region": data["region"], "is_national": data["is_national"],
+                  "job_title": data["job_title"]}
+        if change:
+            services.update_staff_account(actor=request.user, user=obj, is_active=data["is_active"],
+                                          first_name=data["first_name"], last_name=data["last_name"], **common)
+        else:
+            user = services.create_staff_account(actor=request.user, email=data["email"],
+                                                 first_name=data["first_name"], last_name=data["last_name"],
+                                                 password=data["password1"], **common)
+            obj.pk = user.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the service set the roles
 
 
-class FamilyMemberInline(TabularInline):
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The roles are written in accounts/roles.py and brought back to it at every migrate."""
+
+    list_display = ("name", "rights")
+    fields = ("name", "permissions")
+    filter_horizontal = ("permissions",)
+
+    @admin.display(description=_("droits"))
+    def rights(self, obj):
+        return obj.permissions.count()
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, AuditedModelAdmin):
+    list_display = ("user", "region", "is_national", "job_title")
+    list_filter = ("region", "is_national")
+    search_fields = ("user__email", "user__last_name")
+    list_select_related = ("user", "region")
+    region_lookup = "region"
+
+
+# --- People: read in the admin, changed by their owners or the services -------------------------
+
+class FamilyMemberInline(ReadOnlyAdminMixin, TabularInline):
     model = FamilyMember
     extra = 0
+    fields = ("relation", "first_name", "last_name", "birth_date", "adoption_date", "is_dependent")
 
 
 @admin.register(Agent)
-class AgentAdmin(AuditedModelAdmin):
-    list_display = ("last_name", "first_name", "birth_date", "status", "email", "user")
+class AgentAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, AuditedModelAdmin):
+    """Agents of the staff member's region; identity and bank details are kept by the agent
+    himself (his space) or by the roster: read here, the IBAN masked."""
+
+    list_display = ("last_name", "first_name", "birth_date", "status", "email")
     list_filter = ("status", "sex")
     search_fields = ("last_name", "first_name", "email", "employments__employee_number")
-    autocomplete_fields = ("user",)
-    readonly_fields = ("created_at", "updated_at")
     inlines = [FamilyMemberInline]
     show_full_result_count = False
     fieldsets = (
         (_("Identité"), {"fields": ("last_name", "birth_name", "first_name", "sex", "birth_date", "status")}),
         (_("Coordonnées"), {"fields": ("email", "phone", "address", "postcode", "city")}),
-        (_("Banque"), {"fields": ("iban", "bic")}),
-        (_("Compte"), {"fields": ("user", "created_at", "updated_at")}),
+        (_("Banque"), {"fields": ("iban_masked", "bic")}),
+        (_("Compte"), {"fields": ("has_account", "created_at", "updated_at")}),
     )
+    readonly_fields = ("iban_masked", "has_account", "created_at", "updated_at")
+
+    def region_filter(self, queryset, region_id):
+        return agents_of_region(queryset, region_id)
+
+    @admin.display(description=_("IBAN"))
+    def iban_masked(self, obj):
+        return services.mask_iban(obj.iban) or "—"
+
+    @admin.display(description=_("compte ouvert"), boolean=True)
+    def has_account(self, obj):
+        return obj.user_id is not None
 
 
 @admin.register(FamilyMember)
-class FamilyMemberAdmin(AuditedModelAdmin):
+class FamilyMemberAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, AuditedModelAdmin):
     list_display = ("last_name", "first_name", "relation", "birth_date", "agent")
     list_filter = ("relation", "is_dependent")
     search_fields = ("last_name", "first_name", "agent__last_name")
-    autocomplete_fields = ("agent",)
     list_select_related = ("agent",)
     show_full_result_count = False
 
-
-@admin.register(StaffProfile)
-class StaffProfileAdmin(AuditedModelAdmin):
-    list_display = ("user", "region", "job_title")
-    list_filter = ("region",)
-    search_fields = ("user__email", "user__last_name")
-    autocomplete_fields = ("user", "region")
-    list_select_related = ("user", "region")
+    def region_filter(self, queryset, region_id):
+        return agents_of_region(queryset, region_id, agent_field="agent_id")
 
 
 @admin.register(TaxDeclaration)
-class TaxDeclarationAdmin(PrivateFileAdminMixin, AuditedModelAdmin):
+class TaxDeclarationAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, PrivateFileAdminMixin, AuditedModelAdmin):
     private_file_field = "notice"
+    private_file_type = "application/pdf"
     exclude = ("notice",)
-    readonly_fields = ("file_link", "declared_at")
+    readonly_fields = ("file_link",)
     list_display = ("agent", "year", "reference_income", "shares", "declared_at")
     list_filter = ("year",)
     search_fields = ("agent__last_name", "agent__first_name")
-    autocomplete_fields = ("agent",)
     list_select_related = ("agent",)
+
+    def region_filter(self, queryset, region_id):
+        return agents_of_region(queryset, region_id, agent_field="agent_id")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The whole trail, every region's: national staff only (each object's page shows its own)."""
+
+    national_only = True
+    list_display = ("at", "actor", "action", "content_type", "object_repr", "reason")
+    list_filter = ("action", "content_type", ("at", admin.DateFieldListFilter))
+    search_fields = ("object_repr", "reason", "actor__email", "object_id")
+    date_hierarchy = "at"
+    list_select_related = ("actor", "content_type")

@@ -27,12 +27,34 @@ DEMO_LOGINS = [
               "JBSWY3DPEHPK3PXPCNASDEMOCORRESPB"),
     DemoLogin("cos@demo.test", "Nathalie", "Leroy", "administratrice du COS de Saint-Aubin-sur-Loire",
               "JBSWY3DPEHPK3PXPCNASDEMOCOSADMIN"),
-    DemoLogin("gestionnaire@demo.test", "Sophie", "Bernard", "gestionnaire de la délégation Auvergne-Rhône-Alpes",
-              "JBSWY3DPEHPK3PXPCNASDEMOSTAFFAAA"),
+    DemoLogin("instructeur@demo.test", "Karim", "Benali", "instructeur, délégation Auvergne-Rhône-Alpes",
+              "JBSWY3DPEHPK3PXPCNASDEMOINSTRUCT"),
+    DemoLogin("instructeur.bretagne@demo.test", "Gwen", "Le Floch", "instructrice, délégation Bretagne",
+              "JBSWY3DPEHPK3PXPCNASDEMOINSTRBRE"),
+    DemoLogin("gestionnaire@demo.test", "Sophie", "Bernard",
+              "gestionnaire des adhérents, délégation Auvergne-Rhône-Alpes", "JBSWY3DPEHPK3PXPCNASDEMOSTAFFAAA"),
+    DemoLogin("social@demo.test", "Amandine", "Roux", "travailleuse sociale, délégation Auvergne-Rhône-Alpes",
+              "JBSWY3DPEHPK3PXPCNASDEMOSOCIALWK"),
+    DemoLogin("comptable@demo.test", "Isabelle", "Moreau", "comptable, siège (national)",
+              "JBSWY3DPEHPK3PXPCNASDEMOCOMPTABL"),
+    DemoLogin("superviseur@demo.test", "Hélène", "Garnier", "superviseure, siège (national)",
+              "JBSWY3DPEHPK3PXPCNASDEMOSUPERVIS"),
+    DemoLogin("administrateur@demo.test", "Thomas", "Petit", "administrateur des comptes de l'équipe, siège",
+              "JBSWY3DPEHPK3PXPCNASDEMOADMINSTR"),
     DemoLogin("admin@demo.test", "Paul", "Lambert", "super-administrateur",
               "JBSWY3DPEHPK3PXPCNASDEMOSUPERADM"),
 ]
 DEMO_BY_EMAIL = {login.email: login for login in DEMO_LOGINS}
+# The staff of the demo: one member per role (accounts.roles), with a delegation or the national flag.
+DEMO_STAFF = {
+    "instructeur@demo.test": ("Instructeur", "ARA", "Instructeur"),
+    "instructeur.bretagne@demo.test": ("Instructeur", "BRE", "Instructrice"),
+    "gestionnaire@demo.test": ("Gestionnaire des adhérents", "ARA", "Gestionnaire conseil"),
+    "social@demo.test": ("Travailleur social", "ARA", "Assistante sociale"),
+    "comptable@demo.test": ("Comptable", None, "Comptable"),
+    "superviseur@demo.test": ("Superviseur", None, "Responsable de l'instruction"),
+    "administrateur@demo.test": ("Administrateur", None, "Administrateur des comptes"),
+}
 
 
 @transaction.atomic

@@ -98,11 +98,13 @@ class TaxDeclarationForm(forms.Form):
         return year
 
     def clean_notice(self):
-        from cnas.private_files import looks_like_pdf
+        from django.core.exceptions import ValidationError
+
+        from cnas.private_files import check_upload
 
         notice = self.cleaned_data["notice"]
-        if notice.size > 10 * 1024 * 1024:
-            raise forms.ValidationError(_("Le fichier dépasse 10 Mo."))
-        if not looks_like_pdf(notice):
-            raise forms.ValidationError(_("Ce fichier n'est pas un PDF."))
+        try:
+            check_upload(notice)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
         return notice

@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cnas.history import tracked
 from cnas.private_files import private_storage, private_upload_path
 from cnas.validators import validate_bic, validate_french_postcode, validate_iban
 
@@ -35,6 +36,7 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
 
+@tracked(exclude=("password", "last_login"))
 class User(AbstractBaseUser, PermissionsMixin):
     """Someone who logs in, with an e-mail address (django-allauth)."""
 
@@ -57,6 +59,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = _("utilisateur")
         verbose_name_plural = _("utilisateurs")
+        permissions = [("manage_staff", _("Gérer les comptes et les rôles de l'équipe"))]
         ordering = ["email"]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
@@ -87,6 +90,7 @@ class AgentQuerySet(models.QuerySet):
         )
 
 
+@tracked()
 class Agent(models.Model):
     """A beneficiary: a member of staff, working or retired, of an adherent."""
 
@@ -139,6 +143,7 @@ class Agent(models.Model):
         return f"{self.first_name} {self.last_name.upper()}"
 
 
+@tracked()
 class FamilyMember(models.Model):
     """A member of an agent's household: spouse or partner, child, other dependant."""
 
@@ -185,6 +190,7 @@ def upload_to_tax_notices(instance, filename: str) -> str:
     return private_upload_path("tax-notices", filename)
 
 
+@tracked()
 class TaxDeclaration(models.Model):
     """The household's reference tax income and tax shares for a year, with the notice."""
 
@@ -218,16 +224,19 @@ class TaxDeclaration(models.Model):
 
 
 
+@tracked()
 class StaffProfile(models.Model):
-    """A member of the national body's staff and the regional delegation he or she serves.
-
-    No region means a national scope (head office)."""
+    """A member of the national body's staff and what he or she may see: one regional
+    delegation, or every one (the national flag of the head office). Neither: nothing."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("utilisateur"),
                                 on_delete=models.CASCADE, related_name="staff_profile")
     region = models.ForeignKey("adhesions.Region", verbose_name=_("délégation régionale"),
                                null=True, blank=True, on_delete=models.PROTECT,
                                related_name="staff")
+    is_national = models.BooleanField(
+        _("portée nationale"), default=False,
+        help_text=_("Voit toutes les délégations (siège). Sans délégation ni portée nationale, rien n'est visible."))
     job_title = models.CharField(_("fonction"), max_length=150, blank=True)
 
     class Meta:
@@ -235,4 +244,5 @@ class StaffProfile(models.Model):
         verbose_name_plural = _("profils de l'équipe")
 
     def __str__(self) -> str:
-        return f"{self.user} ({self.region or _('national')})"
+        scope = _("national") if self.is_national else (self.region or _("aucune délégation"))
+        return f"{self.user} ({scope})"

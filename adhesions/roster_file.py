@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from adhesions.models import Employment
+from cnas.exports import unneutralise
 from cnas.validators import validate_french_postcode
 
 MAX_LINES = 100_000
@@ -181,7 +182,7 @@ def _text(value) -> str:
         return value.strftime("%d/%m/%Y")
     if isinstance(value, datetime.date):
         return value.strftime("%d/%m/%Y")
-    return re.sub(r"\s+", " ", str(value)).strip()
+    return unneutralise(re.sub(r"\s+", " ", str(value)).strip())  # an export's "'=Dupont" is "=Dupont"
 
 
 def parse_table(data: bytes, filename: str, *, today: datetime.date) -> Table:

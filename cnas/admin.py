@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from cnas import audit, private_files
+from cnas import audit, history, private_files
 from cnas.forms import MoneyField
 from cnas.models import AuditEntry
 
@@ -22,6 +22,19 @@ admin.site.index_title = _("Gestion de l'action sociale")
 
 
 FRENCH_AMOUNTS = {models.DecimalField: {"form_class": MoneyField}}
+
+
+class ReadOnlyAdminMixin:
+    """Shown to staff, changed only by the services that own it (never edited, added or deleted here)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class TabularInline(admin.TabularInline):
@@ -63,7 +76,8 @@ class AuditedModelAdmin(admin.ModelAdmin):
     def history_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, admin.utils.unquote(object_id))
         entries = AuditEntry.objects.for_object(obj).select_related("actor") if obj else []
-        extra_context = {**(extra_context or {}), "audit_entries": entries}
+        extra_context = {**(extra_context or {}), "audit_entries": entries,
+                         "field_changes": history.field_changes(obj) if obj else []}
         return super().history_view(request, object_id, extra_context=extra_context)
 
 
@@ -71,6 +85,7 @@ class PrivateFileAdminMixin:
     """A download link for a private file, served after the admin's permission check."""
 
     private_file_field = ""
+    private_file_type = "application/octet-stream"  # the type it was checked to be, when stored
 
     def get_urls(self):
         info = self.model._meta.app_label, self.model._meta.model_name
@@ -78,10 +93,12 @@ class PrivateFileAdminMixin:
                 *super().get_urls()]
 
     def download(self, request, pk):
-        obj = get_object_or_404(self.model, pk=pk)
+        obj = get_object_or_404(self.get_queryset(request), pk=pk)  # outside the staff's scope: 404
         if not self.has_view_permission(request, obj):
             raise PermissionDenied
-        return private_files.serve(getattr(obj, self.private_file_field))
+        inline = self.private_file_type in private_files.INLINE_TYPES
+        return private_files.serve(getattr(obj, self.private_file_field), content_type=self.private_file_type,
+                                   inline=inline)
 
     @admin.display(description=_("fichier"))
     def file_link(self, obj):
@@ -105,6 +122,7 @@ class ObjectAction:
     is_available: Callable = field(default=lambda obj: True)
     initial: Callable = field(default=lambda obj: {})
     help_text: str = ""
+    form_kwargs: Callable = field(default=lambda request, obj: {})  # e.g. choices within the staff's scope
 
 
 class ObjectActionsMixin:
@@ -140,7 +158,8 @@ class ObjectActionsMixin:
         if not action.is_available(obj):
             self.message_user(request, _("Cette action n'est plus possible pour cet objet."), messages.WARNING)
             return redirect(change_url)
-        form = action.form_class(request.POST or None, initial=action.initial(obj))
+        data = request.POST if request.method == "POST" else None
+        form = action.form_class(data, initial=action.initial(obj), **action.form_kwargs(request, obj))
         if request.method == "POST" and form.is_valid():
             try:
                 done = action.run(request, obj, **form.cleaned_data)
@@ -167,20 +186,3 @@ class ObjectActionsMixin:
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ("at", "actor", "action", "content_type", "object_repr", "reason")
-    list_filter = ("action", "content_type", ("at", admin.DateFieldListFilter))
-    search_fields = ("object_repr", "reason", "actor__email", "object_id")
-    autocomplete_fields = ("actor",)
-    date_hierarchy = "at"
-    list_select_related = ("actor", "content_type")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -41,6 +41,7 @@ class AuditEntry(models.Model):
     class Meta:
         verbose_name = _("entrée du journal d'audit")
         verbose_name_plural = _("journal d'audit")
+        permissions = [("view_indicators", _("Voir les indicateurs"))]
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["content_type", "object_id", "-at"], name="audit_object_idx")]
 

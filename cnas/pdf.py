@@ -19,3 +19,16 @@ def render_pdf(template: str, context: dict) -> bytes:
                                        "PORTAL_FULL_NAME": settings.PORTAL_FULL_NAME,
                                        "BODY": settings.NATIONAL_BODY})
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=_font_config())
+
+
+def blank_pdf() -> bytes:
+    """A real one-page PDF (what a scanner would give, without the scan): for the demo and tests."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.http import FileResponse, Http404
 from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext as _
 
 
 @deconstructible
@@ -26,18 +27,113 @@ class PrivateStorage(FileSystemStorage):
 private_storage = PrivateStorage()
 
 
-def serve(file_field, *, filename: str | None = None, inline: bool = False) -> FileResponse:
-    """Send a private file to a requester the calling view has already authorised."""
+# Only these are ever shown in the browser; anything else is downloaded as an opaque file.
+INLINE_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+OPAQUE = "application/octet-stream"
+
+
+def serve(file_field, *, content_type: str, filename: str | None = None, inline: bool = False) -> FileResponse:
+    """Send a private file to a requester the calling view has already authorised.
+
+    ``content_type`` is the type read from the content when the file was stored (or produced),
+    never guessed from its name. Only PDF and images are shown inline, under the extension of their
+    type; the rest is an attachment. The file can run nothing: nosniff, and a sandboxing CSP."""
     if not file_field:
         raise Http404
     try:
         handle = file_field.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
-    response = FileResponse(handle, as_attachment=not inline, filename=filename or file_field.name.rsplit("/", 1)[-1])
+    name = filename or file_field.name.rsplit("/", 1)[-1]
+    shown = inline and content_type in INLINE_TYPES
+    if content_type in INLINE_TYPES:
+        stem = name.rsplit(".", 1)[0] if "." in name else name
+        name = stem + INLINE_TYPES[content_type]
+    response = FileResponse(handle, as_attachment=not shown, filename=name,
+                            content_type=content_type if content_type in INLINE_TYPES or not shown else OPAQUE)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
+    response["X-Frame-Options"] = "SAMEORIGIN"  # the instruction page previews documents in a frame
+    if content_type != "application/pdf":  # a browser's PDF viewer does not open in a sandbox
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
     return response
+
+
+# --- Checking what is uploaded ------------------------------------------------------------------
+
+MAX_UPLOAD = 10 * 1024 * 1024
+# Names that make a PDF do something when it is opened: scripts, launching programs, files inside it.
+ACTIVE_PDF_NAMES = {"/JS", "/JavaScript", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia",
+                    "/RichMediaExecute", "/ImportData", "/SubmitForm", "/GoToE", "/XFA"}
+ACTIVE_PDF_TOKENS = [name.encode() for name in ACTIVE_PDF_NAMES]
+MAX_PDF_OBJECTS = 200_000
+
+
+def _active_pdf_content(data: bytes) -> str | None:
+    """Why this PDF may not be kept (unreadable, encrypted, active content), or None."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    if any(token in data for token in ACTIVE_PDF_TOKENS):
+        return _("contient du code, un lancement de programme ou des fichiers joints")
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            return _("est protégé par un mot de passe")
+        stack, seen, walked = [reader.trailer], set(), 0
+        while stack:
+            node = stack.pop()
+            walked += 1
+            if walked > MAX_PDF_OBJECTS:
+                return _("est trop complexe pour être vérifié")
+            if isinstance(node, IndirectObject):
+                key = (node.idnum, node.generation)
+                if key in seen:
+                    continue
+                seen.add(key)
+                node = node.get_object()
+            if isinstance(node, DictionaryObject):
+                if set(node.keys()) & ACTIVE_PDF_NAMES or node.get("/S") in ACTIVE_PDF_NAMES:
+                    return _("contient du code, un lancement de programme ou des fichiers joints")
+                stack.extend(node.values())
+            elif isinstance(node, ArrayObject):
+                stack.extend(node)
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError):
+        return _("est illisible")
+    return None
+
+
+def check_upload(uploaded, *, accept: tuple[str, ...] = ("application/pdf",), max_size: int = MAX_UPLOAD) -> str:
+    """The one check of an uploaded document: its size, its type read from its content (never
+    its name), and for a PDF the absence of active content. Returns the type; a ValidationError
+    in French otherwise, and nothing is kept."""
+    import filetype
+    from django.core.exceptions import ValidationError
+
+    name = uploaded.name
+    if uploaded.size > max_size:
+        raise ValidationError(_("« %(name)s » dépasse %(mb)s Mo.") % {"name": name, "mb": max_size // (1024 * 1024)})
+    if uploaded.size == 0:
+        raise ValidationError(_("« %(name)s » est vide.") % {"name": name})
+    head = uploaded.read(8192)
+    uploaded.seek(0)
+    kind = filetype.guess(head)
+    mime = kind.mime if kind is not None else None
+    if mime not in accept:
+        if set(accept) == {"application/pdf"}:
+            raise ValidationError(_("« %(name)s » n'est pas un PDF.") % {"name": name})
+        raise ValidationError(_("« %(name)s » n'est ni un PDF, ni une image JPEG ou PNG.") % {"name": name})
+    if mime == "application/pdf":
+        data = uploaded.read()
+        uploaded.seek(0)
+        problem = _active_pdf_content(data)
+        if problem:
+            raise ValidationError(_("Ce PDF %(problem)s : enregistrez-le à nouveau (imprimer en PDF) puis "
+                                    "déposez-le.") % {"problem": problem})
+    return mime
 
 
 def sha256_of(uploaded) -> str:

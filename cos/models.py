@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from cnas.history import tracked
 from cnas.private_files import private_storage, private_upload_path
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -17,6 +18,7 @@ def upload_to_conventions(instance, filename: str) -> str:
     return private_upload_path("conventions", filename)
 
 
+@tracked()
 class CosSettings(models.Model):
     """The association's own rules: the yearly fee and the date by which it must be paid."""
 
@@ -64,6 +66,7 @@ class CosEmployer(models.Model):
         return f"{self.cos} → {self.employer}"
 
 
+@tracked()
 class Convention(models.Model):
     """The tripartite convention (COS, employer, national body): while it runs, the employer's
     contribution covers all its agents; the COS keeps its local role."""
@@ -96,6 +99,7 @@ class CosMemberQuerySet(models.QuerySet):
         return self.filter(joined_on__lte=day).filter(Q(left_on__isnull=True) | Q(left_on__gte=day))
 
 
+@tracked()
 class CosMember(models.Model):
     """An agent who joined the COS individually."""
 
@@ -124,6 +128,7 @@ class CosMember(models.Model):
         return f"{self.agent} — {self.cos}"
 
 
+@tracked()
 class MemberFee(models.Model):
     """A member's fee for a year."""
 

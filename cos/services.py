@@ -100,6 +100,47 @@ def sync_all_cos_coverage(*, today: datetime.date | None = None) -> int:
 # --- Employers and conventions --------------------------------------------------------------
 
 @transaction.atomic
+def add_served_employer(*, actor, cos: Adherent, employer: Adherent) -> CosEmployer:
+    """Staff record that the COS serves this employer's staff: its agents may then join."""
+    if not cos.is_cos or employer.is_cos:
+        raise ValidationError(_("Un COS sert un employeur (collectivité ou établissement public)."))
+    link, created = CosEmployer.objects.get_or_create(cos=cos, employer=employer)
+    if created:
+        audit.record(actor=actor, action="cos.serve", target=cos, changes={"employeur": employer.name})
+    return link
+
+
+@transaction.atomic
+def remove_served_employer(*, actor, link: CosEmployer) -> None:
+    if CosMember.objects.filter(cos=link.cos, left_on__isnull=True,
+                                agent__employments__employer=link.employer,
+                                agent__employments__end_date__isnull=True).exists():
+        raise ValidationError(_("Des membres du COS travaillent encore chez cet employeur : enregistrez d'abord "
+                                "leur départ."))
+    audit.record(actor=actor, action="cos.unserve", target=link.cos, changes={"employeur": link.employer.name})
+    link.delete()
+
+
+@transaction.atomic
+def update_cos_settings(*, actor, settings_row, fee_amount: Decimal, fee_deadline_month: int,
+                        fee_deadline_day: int) -> int:
+    """The COS's yearly fee and its deadline; its members' coverage follows at once."""
+    from cos.models import CosSettings
+
+    row = CosSettings.objects.select_for_update().get(pk=settings_row.pk)
+    before = {"cotisation": str(row.fee_amount), "échéance": f"{row.fee_deadline_day:02d}/{row.fee_deadline_month:02d}"}
+    row.fee_amount, row.fee_deadline_month, row.fee_deadline_day = fee_amount, fee_deadline_month, fee_deadline_day
+    row.full_clean()
+    row.save()
+    after = {"cotisation": str(row.fee_amount), "échéance": f"{row.fee_deadline_day:02d}/{row.fee_deadline_month:02d}"}
+    changed = sync_cos_coverage(cos=row.cos)
+    changes = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+    if changes:
+        audit.record(actor=actor, action="cos.settings", target=row.cos, changes={**changes,
+                                                                                  "membres recalculés": changed})
+    return changed
+
+@transaction.atomic
 def sign_convention(*, actor, cos: Adherent, employer: Adherent, signed_on: datetime.date, start_date: datetime.date,
                     signed_pdf) -> Convention:
     """From its start, the employer's contribution covers all its agents on the roster; the COS

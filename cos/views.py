@@ -1,5 +1,3 @@
-import csv
-import io
 from functools import wraps
 
 from django import forms
@@ -19,9 +17,10 @@ from accounts.forms import DateInput
 from adhesions import selectors
 from adhesions.access import COS_ADMIN, get_managed_adherent_or_404, require_some_adherent
 from adhesions.models import Adherent, Employment
+from cnas import exports
 from cnas.forms import MoneyField
 from cnas.pdf import render_pdf
-from cnas.private_files import looks_like_pdf
+from cnas.private_files import check_upload
 from cos import services
 from cos.models import CosMember, LocalAction, MemberFee, Participant, Registration
 
@@ -184,8 +183,10 @@ class ConventionForm(forms.Form):
 
     def clean_signed_pdf(self):
         uploaded = self.cleaned_data["signed_pdf"]
-        if uploaded.size > 10 * 1024 * 1024 or not looks_like_pdf(uploaded):
-            raise forms.ValidationError(_("Déposez la convention signée en PDF (10 Mo au plus)."))
+        try:
+            check_upload(uploaded)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
         return uploaded
 
 
@@ -279,19 +280,11 @@ def action_export(request, association, action: int, fmt: str):
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="participants-{record.pk}.pdf"'
         return response
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(["membre", "participant", "enfant", "présent"])
-    for p in participants:
-        agent = p.registration.member.agent
-        person = p.family_member or agent
-        writer.writerow([f"{agent.last_name.upper()} {agent.first_name}",
-                         f"{person.last_name.upper()} {person.first_name}", "oui" if p.is_child else "non",
-                         "oui" if p.attended else "non"])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="participants-{record.pk}.csv"'
-    return response
+    rows = ([f"{p.registration.member.agent.last_name.upper()} {p.registration.member.agent.first_name}",
+             f"{(p.family_member or p.registration.member.agent).last_name.upper()} "
+             f"{(p.family_member or p.registration.member.agent).first_name}",
+             "oui" if p.is_child else "non", "oui" if p.attended else "non"] for p in participants)
+    return exports.csv_response(f"participants-{record.pk}.csv", ["membre", "participant", "enfant", "présent"], rows)
 
 
 # --- The member's side (in /espace/) ---------------------------------------------------------

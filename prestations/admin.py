@@ -10,8 +10,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scope import RegionScopedAdmin, staff_scope
 from cnas import private_files
-from cnas.admin import AuditedModelAdmin, TabularInline
+from cnas.admin import AuditedModelAdmin, ReadOnlyAdminMixin, TabularInline
 from cnas.forms import MoneyField
 from prestations import services
 from prestations.models import (
@@ -26,7 +27,8 @@ from prestations.models import (
 
 
 @admin.register(DocumentKind)
-class DocumentKindAdmin(AuditedModelAdmin):
+class DocumentKindAdmin(RegionScopedAdmin, AuditedModelAdmin):
+    unscoped = "le catalogue national"
     list_display = ("label", "code", "help_text")
     search_fields = ("label", "code")
     prepopulated_fields = {"code": ("label",)}
@@ -38,7 +40,8 @@ class BracketInline(TabularInline):
 
 
 @admin.register(Prestation)
-class PrestationAdmin(AuditedModelAdmin):
+class PrestationAdmin(RegionScopedAdmin, AuditedModelAdmin):
+    unscoped = "le catalogue national"
     list_display = ("name", "code", "category", "event", "amount_rule", "fixed_amount", "for_working", "for_retired",
                     "employer_attestation", "is_active", "valid_until")
     list_filter = ("category", "event", "amount_rule", "is_active", "employer_attestation")
@@ -57,14 +60,6 @@ class PrestationAdmin(AuditedModelAdmin):
                                    "yearly_ceiling")}),
         (_("Instruction"), {"fields": ("required_documents", "instruction_limit_days")}),
     )
-
-
-def staff_region(user):
-    """The regional delegation a staff member instructs; None: every region (head office)."""
-    if user.is_superuser:
-        return None
-    profile = getattr(user, "staff_profile", None)
-    return profile.region_id if profile else None
 
 
 class LateFilter(admin.SimpleListFilter):
@@ -100,9 +95,10 @@ class DocumentInline(TabularInline):
 
 
 @admin.register(Demande)
-class DemandeAdmin(AuditedModelAdmin):
+class DemandeAdmin(RegionScopedAdmin, AuditedModelAdmin):
     """The instruction queue: the requests of the staff member's region, oldest first."""
 
+    region_lookup = "region"
     list_display = ("id", "prestation", "agent", "status", "submitted_at", "days_waited", "assigned_to", "region",
                     "amount_computed", "amount_granted")
     list_filter = ("status", LateFilter, "prestation", "region", ("assigned_to", admin.RelatedOnlyFieldListFilter))
@@ -117,10 +113,8 @@ class DemandeAdmin(AuditedModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).exclude(status=Demande.Status.DRAFT).annotate(
+        return super().get_queryset(request).exclude(status=Demande.Status.DRAFT).annotate(
             waited=ExpressionWrapper(Now() - F("submitted_at"), output_field=DurationField()))
-        region = staff_region(request.user)
-        return queryset if region is None else queryset.filter(region_id=region)
 
     def has_add_permission(self, request):
         return False
@@ -155,14 +149,15 @@ class DemandeAdmin(AuditedModelAdmin):
     def document(self, request, pk, doc):
         demande = self._get(request, pk)
         document = get_object_or_404(demande.documents, pk=doc)
-        return private_files.serve(document.file, filename=document.original_name, inline=True)
+        return private_files.serve(document.file, content_type=document.content_type, filename=document.original_name,
+                                   inline=True)
 
     def decision(self, request, pk):
-        return private_files.serve(self._get(request, pk).decision_pdf, inline=True)
+        return private_files.serve(self._get(request, pk).decision_pdf, content_type="application/pdf", inline=True)
 
     def instruct(self, request, pk):
         demande = self._get(request, pk)
-        if request.method != "POST" or not self.has_change_permission(request, demande):
+        if request.method != "POST" or not self.has_instruct_permission(request):
             raise PermissionDenied
         action, post = request.POST.get("action"), request.POST
         try:
@@ -196,12 +191,15 @@ class DemandeAdmin(AuditedModelAdmin):
                      "events": demande.events.select_related("actor"), "demande": demande}
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
-    @admin.action(description=_("M'attribuer les demandes"))
+    def has_instruct_permission(self, request):
+        return request.user.has_perm("prestations.instruct_demande")
+
+    @admin.action(description=_("M'attribuer les demandes"), permissions=["instruct"])
     def assign_to_me(self, request, queryset):
         for demande in queryset:
             services.assign(actor=request.user, demande=demande)
 
-    @admin.action(description=_("Accepter au montant de la règle"))
+    @admin.action(description=_("Accepter au montant de la règle"), permissions=["instruct"])
     def accept_at_rule_amount(self, request, queryset):
         done = 0
         for demande in queryset.filter(status=Demande.Status.SUBMITTED):
@@ -214,7 +212,8 @@ class DemandeAdmin(AuditedModelAdmin):
 
 
 @admin.register(DemandeEvent)
-class DemandeEventAdmin(AuditedModelAdmin):
+class DemandeEventAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, AuditedModelAdmin):
+    region_lookup = "demande__region"
     list_display = ("demande", "at", "kind", "status", "actor")
     list_filter = ("kind",)
 
@@ -226,7 +225,8 @@ class DemandeEventAdmin(AuditedModelAdmin):
 
 
 @admin.register(DemandeDocument)
-class DemandeDocumentAdmin(AuditedModelAdmin):
+class DemandeDocumentAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, AuditedModelAdmin):
+    region_lookup = "demande__region"
     list_display = ("demande", "label", "original_name", "content_type", "size", "uploaded_at")
     exclude = ("file",)
 
@@ -238,7 +238,10 @@ class DemandeDocumentAdmin(AuditedModelAdmin):
 
 
 @admin.register(PaymentBatch)
-class PaymentBatchAdmin(AuditedModelAdmin):
+class PaymentBatchAdmin(RegionScopedAdmin, AuditedModelAdmin):
+    """Batches of a delegation, or national ones (every region's accepted requests)."""
+
+    region_lookup = "region"
     list_display = ("message_id", "status", "count", "total", "execution_date", "created_at", "sent_at", "file_link")
     readonly_fields = ("message_id", "status", "count", "total", "execution_date", "created_by", "created_at",
                        "sent_at", "sent_by", "file_link")
@@ -267,16 +270,25 @@ class PaymentBatchAdmin(AuditedModelAdmin):
                                                                  args=[obj.pk]))
 
     def download(self, request, pk):
-        batch = get_object_or_404(PaymentBatch, pk=pk)
+        batch = get_object_or_404(self.get_queryset(request), pk=pk)
         if not self.has_view_permission(request, batch):
             raise PermissionDenied
-        return private_files.serve(batch.file, filename=f"{batch.message_id}.xml")
+        return private_files.serve(batch.file, content_type=private_files.OPAQUE, filename=f"{batch.message_id}.xml")
+
+    def has_prepare_permission(self, request):
+        return request.user.has_perm("prestations.prepare_paymentbatch")
+
+    def has_confirm_permission(self, request):
+        return request.user.has_perm("prestations.confirm_paymentbatch")
 
     def prepare(self, request):
-        if request.method != "POST" or not self.has_view_permission(request):
+        if request.method != "POST" or not self.has_prepare_permission(request):
+            raise PermissionDenied
+        scope = staff_scope(request.user)
+        if scope.sees_nothing:
             raise PermissionDenied
         try:
-            batch = services.prepare_batch(actor=request.user)
+            batch = services.prepare_batch(actor=request.user, region_id=None if scope.national else scope.region_id)
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return redirect("admin:prestations_paymentbatch_changelist")
@@ -284,7 +296,8 @@ class PaymentBatchAdmin(AuditedModelAdmin):
             "id": batch.message_id, "n": batch.count, "total": batch.total})
         return redirect("admin:prestations_paymentbatch_change", batch.pk)
 
-    @admin.action(description=_("Confirmer l'envoi à la banque (les demandes passent à payées)"))
+    @admin.action(description=_("Confirmer l'envoi à la banque (les demandes passent à payées)"),
+                  permissions=["confirm"])
     def confirm_sent(self, request, queryset):
         for batch in queryset:
             services.confirm_batch_sent(actor=request.user, batch=batch)
@@ -292,7 +305,8 @@ class PaymentBatchAdmin(AuditedModelAdmin):
 
 
 @admin.register(Bracket)
-class BracketAdmin(AuditedModelAdmin):
+class BracketAdmin(RegionScopedAdmin, AuditedModelAdmin):
+    unscoped = "le catalogue national"
     list_display = ("prestation", "qf_max", "amount")
     list_filter = ("prestation",)
     autocomplete_fields = ("prestation",)

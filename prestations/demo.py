@@ -3,6 +3,7 @@
 import datetime
 from decimal import Decimal
 
+from cnas.pdf import blank_pdf
 from prestations.models import AmountRule, Bracket, Category, DocumentKind, Event, Prestation
 
 
@@ -127,8 +128,7 @@ def seed_catalogue(*, today: datetime.date) -> list[Prestation]:
     return created
 
 
-DEMO_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\n"
-            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+DEMO_PDF = blank_pdf()
 DEMO_IBANS = ["FR7630006000011234567890189", "FR7610107001011234567890129", "FR7630004000031234567890143",
               "FR7617569000701234567890164", "FR7612548029981234567890161"]
 

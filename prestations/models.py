@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from cnas.history import tracked
 from cnas.private_files import private_storage, private_upload_path
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -54,6 +55,7 @@ class TimeUnit(models.TextChoices):
     DAYS = "days", _("jours")
 
 
+@tracked()
 class DocumentKind(models.Model):
     """A kind of supporting document a prestation may require (certificat de scolarité,
     acte de naissance, facture…): a request is sent only when each required kind is there."""
@@ -77,6 +79,7 @@ class PrestationQuerySet(models.QuerySet):
             Q(valid_until__isnull=True) | Q(valid_until__gte=day))
 
 
+@tracked()
 class Prestation(models.Model):
     """A benefit of the catalogue and its rules, edited by staff in the admin."""
 
@@ -150,6 +153,7 @@ class Prestation(models.Model):
         return self.event in CHILD_EVENTS
 
 
+@tracked()
 class Bracket(models.Model):
     """One line of a prestation's table by family quotient: up to ``qf_max``, this amount."""
 
@@ -172,6 +176,7 @@ class Bracket(models.Model):
         return f"≤ {self.qf_max} € : {self.amount} €" if self.qf_max is not None else f"au-delà : {self.amount} €"
 
 
+@tracked(exclude=("decision_pdf",))
 class Demande(models.Model):
     """An agent's request for a prestation, from draft to payment."""
 
@@ -226,6 +231,7 @@ class Demande(models.Model):
     class Meta:
         verbose_name = _("demande")
         verbose_name_plural = _("demandes")
+        permissions = [("instruct_demande", _("Instruire les demandes"))]
         ordering = ["-created_at"]
         constraints = [
             # A double payment cannot happen: one granted request per agent, prestation and event.
@@ -307,6 +313,7 @@ class DemandeEvent(models.Model):
         return f"{self.at:%d/%m/%Y} {self.get_kind_display()}"
 
 
+@tracked()
 class PaymentBatch(models.Model):
     """Accepted requests paid together by one SEPA credit transfer file."""
 
@@ -315,6 +322,9 @@ class PaymentBatch(models.Model):
         SENT = "sent", _("envoyé à la banque")
 
     status = models.CharField(_("statut"), max_length=16, choices=Status.choices, default=Status.PREPARED)
+    region = models.ForeignKey("adhesions.Region", verbose_name=_("délégation"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+",
+                               help_text=_("Vide : lot national, pour les demandes de toutes les délégations."))
     message_id = models.CharField(_("identifiant du message SEPA"), max_length=35, unique=True)
     execution_date = models.DateField(_("date d'exécution"))
     total = models.DecimalField(_("total (€)"), **MONEY, default=0)
@@ -331,6 +341,8 @@ class PaymentBatch(models.Model):
     class Meta:
         verbose_name = _("lot de paiement SEPA")
         verbose_name_plural = _("lots de paiement SEPA")
+        permissions = [("prepare_paymentbatch", _("Préparer un lot de paiement")),
+                       ("confirm_paymentbatch", _("Confirmer l'envoi d'un lot à la banque"))]
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -5,7 +5,6 @@ import datetime
 import uuid
 from decimal import Decimal
 
-import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -19,6 +18,7 @@ from accounts.models import Agent, FamilyMember
 from cnas import audit, locks
 from cnas.money import round_cents
 from cnas.pdf import render_pdf
+from cnas.private_files import check_upload
 from cnas.tasks import send_email
 from prestations.eligibility import Verdict, evaluate
 from prestations.models import Demande, DemandeDocument, DemandeEvent, DocumentKind, PaymentBatch, Prestation
@@ -91,17 +91,9 @@ def save_draft(*, actor, agent: Agent, prestation: Prestation, demande: Demande 
 
 
 def check_document(uploaded) -> str:
-    """The content decides the type (PDF, JPEG or PNG), not the name; 10 MB at most."""
-    if uploaded.size > MAX_DOCUMENT_SIZE:
-        raise ValidationError(_("« %(name)s » dépasse 10 Mo.") % {"name": uploaded.name})
-    if uploaded.size == 0:
-        raise ValidationError(_("« %(name)s » est vide.") % {"name": uploaded.name})
-    head = uploaded.read(8192)
-    uploaded.seek(0)
-    kind = filetype.guess(head)
-    if kind is None or kind.mime not in ACCEPTED_TYPES:
-        raise ValidationError(_("« %(name)s » n'est ni un PDF, ni une image JPEG ou PNG.") % {"name": uploaded.name})
-    return kind.mime
+    """The content decides the type (PDF, JPEG or PNG), not the name; 10 MB at most; a PDF
+    with scripts, launch actions or files inside is refused."""
+    return check_upload(uploaded, accept=tuple(ACCEPTED_TYPES), max_size=MAX_DOCUMENT_SIZE)
 
 
 def missing_documents(demande: Demande) -> list[DocumentKind]:
@@ -318,19 +310,24 @@ def render_decision(*, demande_id: int) -> None:
 # --- Payment --------------------------------------------------------------------------------
 
 @transaction.atomic
-def prepare_batch(*, actor, execution_date: datetime.date | None = None) -> PaymentBatch:
-    """Gather every accepted request not in a batch yet into one SEPA credit transfer file."""
+def prepare_batch(*, actor, execution_date: datetime.date | None = None, region_id: int | None = None
+                  ) -> PaymentBatch:
+    """Gather every accepted request not in a batch yet (of one delegation, or of all when
+    ``region_id`` is None) into one SEPA credit transfer file."""
     from prestations.sepa import build_pain001
 
-    demandes = list(Demande.objects.select_for_update(of=("self",)).select_related("agent", "prestation")
-                    .filter(status=S.ACCEPTED, batch__isnull=True).order_by("decided_at", "id"))
+    accepted = Demande.objects.filter(status=S.ACCEPTED, batch__isnull=True)
+    if region_id is not None:
+        accepted = accepted.filter(region_id=region_id)
+    demandes = list(accepted.select_for_update(of=("self",)).select_related("agent", "prestation")
+                    .order_by("decided_at", "id"))
     if not demandes:
         raise ValidationError(_("Aucune demande acceptée n'attend de paiement."))
     without_iban = [d for d in demandes if not d.agent.iban]
     if without_iban:
         raise ValidationError(_("Sans IBAN : %(names)s.") % {"names": ", ".join(str(d.agent) for d in without_iban)})
     execution_date = execution_date or timezone.localdate() + datetime.timedelta(days=1)
-    batch = PaymentBatch(execution_date=execution_date, created_by=_user(actor))
+    batch = PaymentBatch(execution_date=execution_date, created_by=_user(actor), region_id=region_id)
     xml = build_pain001(batch=batch, demandes=demandes)  # sets the batch's message id
     batch.save()
     batch.file.save(f"{batch.message_id}.xml", ContentFile(xml), save=False)

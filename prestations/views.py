@@ -211,7 +211,8 @@ def demande_message(request, pk: int):
 def demande_file(request, pk: int, doc: int):
     demande = get_own_demande_or_404(request, pk)
     document = get_object_or_404(demande.documents, pk=doc)
-    return private_files.serve(document.file, filename=document.original_name, inline=True)
+    return private_files.serve(document.file, content_type=document.content_type, filename=document.original_name,
+                               inline=True)
 
 
 @agent_required
@@ -220,7 +221,8 @@ def demande_decision(request, pk: int):
     demande = get_own_demande_or_404(request, pk)
     if not demande.decision_pdf:
         raise Http404
-    return private_files.serve(demande.decision_pdf, filename=f"decision-{demande.pk}.pdf", inline=True)
+    return private_files.serve(demande.decision_pdf, content_type="application/pdf",
+                               filename=f"decision-{demande.pk}.pdf", inline=True)
 
 
 # --- Bank details and tax figures -----------------------------------------------------------

@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scope import RegionScopedAdmin
 from adhesions import services
 from adhesions.admin.payments import PaymentInline
 from adhesions.models import (
@@ -21,7 +22,8 @@ from cnas.admin import AuditedModelAdmin, PrivateFileAdminMixin, TabularInline
 
 
 @admin.register(ContributionScale)
-class ContributionScaleAdmin(AuditedModelAdmin):
+class ContributionScaleAdmin(RegionScopedAdmin, AuditedModelAdmin):
+    unscoped = "le barème national"
     list_display = ("year", "employer_mode", "payroll_rate", "floor_per_agent", "ceiling_per_agent",
                     "flat_per_agent", "cos_per_agent", "retired_flat", "due_date", "grace_days", "campaign_link")
     actions = ["start"]
@@ -46,7 +48,10 @@ class ContributionScaleAdmin(AuditedModelAdmin):
         return format_html('<a href="{}">{}</a>', reverse("admin:adhesions_campaign_change", args=[campaign.pk]),
                            campaign.get_status_display())
 
-    @admin.action(description=_("Lancer (ou reprendre) la campagne de cotisation"))
+    def has_run_campaign_permission(self, request):
+        return request.user.has_perm("adhesions.run_campaign")
+
+    @admin.action(description=_("Lancer (ou reprendre) la campagne de cotisation"), permissions=["run_campaign"])
     def start(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, _("Choisissez un seul barème."), messages.ERROR)
@@ -67,7 +72,8 @@ class CampaignChunkInline(TabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(AuditedModelAdmin):
+class CampaignAdmin(RegionScopedAdmin, AuditedModelAdmin):
+    unscoped = "la campagne nationale (chiffres agrégés)"
     list_display = ("__str__", "status", "computed_count", "started_by", "started_at", "finished_at")
     readonly_fields = ("scale", "status", "started_by", "started_at", "computed_at", "finished_at", "computed_count")
     inlines = [CampaignChunkInline]
@@ -106,7 +112,7 @@ class CampaignAdmin(AuditedModelAdmin):
 
     def retry(self, request, pk):
         campaign = get_object_or_404(Campaign, pk=pk)
-        if request.method != "POST" or not self.has_change_permission(request, campaign):
+        if request.method != "POST" or not request.user.has_perm("adhesions.run_campaign"):
             raise PermissionDenied
         count = services.retry_failed_chunks(actor=request.user, campaign=campaign)
         self.message_user(request, _("%(count)s lot(s) relancé(s).") % {"count": count})
@@ -119,8 +125,10 @@ class CampaignAdmin(AuditedModelAdmin):
 
 
 @admin.register(ContributionCall)
-class ContributionCallAdmin(PrivateFileAdminMixin, AuditedModelAdmin):
+class ContributionCallAdmin(RegionScopedAdmin, PrivateFileAdminMixin, AuditedModelAdmin):
+    region_lookup = "adherent__region"
     private_file_field = "pdf"
+    private_file_type = "application/pdf"
     list_display = ("reference", "adherent", "year", "kind", "amount", "paid_display", "balance_display",
                     "due_date", "file_link")
     list_filter = ("year", "kind", "adherent__kind", "adherent__region", "bound")
@@ -152,7 +160,11 @@ class ContributionCallAdmin(PrivateFileAdminMixin, AuditedModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.action(description=_("Émettre une régularisation d'après les données actuelles"))
+    def has_regularise_permission(self, request):
+        return request.user.has_perm("adhesions.regularise_contributioncall")
+
+    @admin.action(description=_("Émettre une régularisation d'après les données actuelles"),
+                  permissions=["regularise"])
     def regularise(self, request, queryset):
         for call in queryset.filter(kind=ContributionCall.Kind.INITIAL).select_related("adherent"):
             try:
@@ -166,7 +178,8 @@ class ContributionCallAdmin(PrivateFileAdminMixin, AuditedModelAdmin):
 
 
 @admin.register(CampaignChunk)
-class CampaignChunkAdmin(AuditedModelAdmin):
+class CampaignChunkAdmin(RegionScopedAdmin, AuditedModelAdmin):
+    unscoped = "les lots techniques d'édition de la campagne"
     list_display = ("campaign", "index", "first_call_id", "last_call_id", "status", "attempts", "updated_at")
     list_filter = ("status", "campaign")
     search_fields = ("error",)

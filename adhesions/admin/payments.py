@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scope import RegionScopedAdmin
 from adhesions import services
 from adhesions.models import (
     BankStatement,
@@ -33,7 +34,7 @@ class PaymentForm(django_forms.ModelForm):
 
 
 @admin.register(Payment)
-class PaymentAdmin(AuditedModelAdmin):
+class PaymentAdmin(RegionScopedAdmin, AuditedModelAdmin):
     """Payments are added, never edited: a correction is a negative payment."""
 
     form = PaymentForm
@@ -42,6 +43,7 @@ class PaymentAdmin(AuditedModelAdmin):
     search_fields = ("call__reference", "call__adherent__name", "bank_reference")
     autocomplete_fields = ("call",)
     list_select_related = ("call", "recorded_by")
+    region_lookup = "call__adherent__region"
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)
@@ -74,7 +76,8 @@ class BankStatementForm(django_forms.ModelForm):
 
 
 @admin.register(BankStatement)
-class BankStatementAdmin(PrivateFileAdminMixin, AuditedModelAdmin):
+class BankStatementAdmin(RegionScopedAdmin, PrivateFileAdminMixin, AuditedModelAdmin):
+    national_only = True  # a statement's lines concern adherents of every region
     private_file_field = "file"
     form = BankStatementForm
     list_display = ("original_name", "format", "uploaded_at", "uploaded_by", "line_count", "matched_count",
@@ -110,7 +113,8 @@ class BankStatementAdmin(PrivateFileAdminMixin, AuditedModelAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(AuditedModelAdmin):
+class ReminderAdmin(RegionScopedAdmin, AuditedModelAdmin):
+    region_lookup = "call__adherent__region"
     list_display = ("call", "level", "balance", "sent_at")
     list_filter = ("level",)
     search_fields = ("call__reference", "call__adherent__name")

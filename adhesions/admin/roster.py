@@ -4,11 +4,13 @@ import datetime
 
 from django import forms as django_forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scope import RegionScopedAdmin
 from adhesions import services
 from adhesions.models import (
     BasisPeriod,
@@ -18,29 +20,62 @@ from adhesions.models import (
     PayrollDeclaration,
     RosterImport,
 )
-from cnas.admin import AuditedModelAdmin, PrivateFileAdminMixin
+from cnas.admin import (
+    AuditedModelAdmin,
+    ObjectAction,
+    ObjectActionsMixin,
+    PrivateFileAdminMixin,
+    ReadOnlyAdminMixin,
+)
+
+
+class CorrectEmploymentForm(django_forms.Form):
+    employee_number = django_forms.CharField(label=_("Matricule"), max_length=32)
+    start_date = django_forms.DateField(label=_("Date d'entrée"), widget=AdminDateWidget())
+    reason = django_forms.CharField(label=_("Motif de la correction"), widget=django_forms.Textarea(attrs={"rows": 2}))
+
+
+class EndEmploymentForm(django_forms.Form):
+    end_date = django_forms.DateField(label=_("Date de sortie (dernier jour)"), widget=AdminDateWidget())
+    end_reason = django_forms.ChoiceField(label=_("Motif de sortie"), choices=[
+        c for c in Employment.EndReason.choices if c[0] != Employment.EndReason.OTHER])
+    comment = django_forms.CharField(label=_("Commentaire"), required=False,
+                                     widget=django_forms.Textarea(attrs={"rows": 2}))
+
+
+def _correct(request, employment, employee_number, start_date, reason):
+    services.update_roster_entry(actor=request.user, employment=employment, employee_number=employee_number,
+                                 start_date=start_date, reason=reason)
+    return _("Effectif corrigé : la couverture de l'agent est recalculée.")
+
+
+def _end(request, employment, end_date, end_reason, comment):
+    services.end_employment(actor=request.user, employment=employment, end_date=end_date, reason=end_reason,
+                            comment=comment)
+    return _("Sortie enregistrée : la couverture de l'agent est recalculée.")
 
 
 @admin.register(Employment)
-class EmploymentAdmin(AuditedModelAdmin):
+class EmploymentAdmin(ObjectActionsMixin, RegionScopedAdmin, ReadOnlyAdminMixin, AuditedModelAdmin):
+    """The roster is kept by the employers (collectivity space, imports); staff correct a line
+    through the same services, so that coverage and the contribution's basis follow."""
+
+    region_lookup = "employer__region"
+    read_only_page = True
     list_display = ("employee_number", "agent", "employer", "start_date", "end_date", "end_reason")
     list_filter = ("end_reason", "employer__kind", "employer__region")
     search_fields = ("employee_number", "agent__last_name", "agent__first_name", "employer__name",
                      "employer__siret")
     list_select_related = ("agent", "employer")
     show_full_result_count = False
-    readonly_fields = ("agent", "employer", "employee_number", "start_date", "end_date", "end_reason")
-
-    # The roster changes through the services (collectivity space, imports), so that coverage and
-    # the contribution's basis follow: read-only here.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    object_actions = (
+        ObjectAction(name="corriger", label=_("Corriger"), form_class=CorrectEmploymentForm,
+                     permission="adhesions.correct_employment", run=_correct,
+                     initial=lambda e: {"employee_number": e.employee_number, "start_date": e.start_date}),
+        ObjectAction(name="sortie", label=_("Enregistrer une sortie"), form_class=EndEmploymentForm,
+                     permission="adhesions.correct_employment", run=_end,
+                     is_available=lambda e: e.end_date is None),
+    )
 
 
 def french_period(period) -> str:
@@ -53,7 +88,7 @@ def french_period(period) -> str:
     return _("du %(start)s au %(end)s") % {"start": period.lower.strftime("%d/%m/%Y"), "end": last.strftime("%d/%m/%Y")}
 
 
-class DerivedPeriodAdmin(AuditedModelAdmin):
+class DerivedPeriodAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, AuditedModelAdmin):
     """Rows derived by the services from the roster, the adhesions and the COS's members: read
     here, never edited (a change of the data they come from recomputes them)."""
 
@@ -65,18 +100,11 @@ class DerivedPeriodAdmin(AuditedModelAdmin):
     fields = ("agent", "adherent", "period_display", "source")
     readonly_fields = fields
 
+    region_lookup = "adherent__region"
+
     @admin.display(description=_("période"), ordering="period")
     def period_display(self, obj):
         return french_period(obj.period)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Coverage)
@@ -90,35 +118,25 @@ class BasisPeriodAdmin(DerivedPeriodAdmin):
 
 
 @admin.register(RosterImport)
-class RosterImportAdmin(PrivateFileAdminMixin, AuditedModelAdmin):
+class RosterImportAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, PrivateFileAdminMixin, AuditedModelAdmin):
+    region_lookup = "adherent__region"
     private_file_field = "file"
     list_display = ("original_name", "adherent", "created_at", "uploaded_by", "status", "created_count",
                     "updated_count", "closed_count", "error_count")
     list_filter = ("status", "is_complete", ("created_at", admin.DateFieldListFilter))
     search_fields = ("original_name", "adherent__name", "adherent__siret", "sha256")
-    autocomplete_fields = ("adherent",)
     list_select_related = ("adherent", "uploaded_by")
     readonly_fields = [f.name for f in RosterImport._meta.fields if f.name not in ("id", "file")] + ["file_link"]
-    exclude = ("file",)
-
-    def has_add_permission(self, request):
-        return False  # imports are made from the collectivity space or import_roster
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    exclude = ("file",)  # imports are made from the collectivity space or import_roster
 
 
 @admin.register(Invitation)
-class InvitationAdmin(AuditedModelAdmin):
+class InvitationAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, AuditedModelAdmin):
+    region_lookup = "adherent__region"
     list_display = ("email", "kind", "adherent", "created_at", "sent_at", "accepted_at")
     list_filter = ("kind", ("created_at", admin.DateFieldListFilter))
     search_fields = ("email", "adherent__name", "adherent__siret")
-    autocomplete_fields = ("adherent", "agent", "invited_by", "accepted_by")
     list_select_related = ("adherent",)
-    readonly_fields = ("created_at", "sent_at", "accepted_at", "accepted_by")
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class PayrollCorrectionForm(django_forms.ModelForm):
@@ -134,7 +152,7 @@ class PayrollCorrectionForm(django_forms.ModelForm):
 
 
 @admin.register(PayrollDeclaration)
-class PayrollDeclarationAdmin(AuditedModelAdmin):
+class PayrollDeclarationAdmin(RegionScopedAdmin, AuditedModelAdmin):
     """Declarations are never edited: staff correct one by adding a new declaration for the
     same adherent and year, with a reason; the history keeps both."""
 
@@ -145,6 +163,7 @@ class PayrollDeclarationAdmin(AuditedModelAdmin):
     autocomplete_fields = ("adherent",)
     list_select_related = ("adherent", "declared_by")
     form = PayrollCorrectionForm
+    region_lookup = "adherent__region"
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)

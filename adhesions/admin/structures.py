@@ -1,11 +1,12 @@
 """Admin of regional delegations, adherents, adhesions, managers and joining applications."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scope import RegionScopedAdmin, staff_scope
 from adhesions import services
 from adhesions.models import (
     Adherent,
@@ -14,47 +15,88 @@ from adhesions.models import (
     MembershipApplication,
     Region,
 )
-from cnas.admin import AuditedModelAdmin, ObjectAction, ObjectActionsMixin, PrivateFileAdminMixin, TabularInline
+from cnas.admin import (
+    AuditedModelAdmin,
+    ObjectAction,
+    ObjectActionsMixin,
+    PrivateFileAdminMixin,
+    ReadOnlyAdminMixin,
+    TabularInline,
+)
 
 
 @admin.register(Region)
-class RegionAdmin(AuditedModelAdmin):
+class RegionAdmin(RegionScopedAdmin, AuditedModelAdmin):
+    unscoped = "les délégations elles-mêmes"
     list_display = ("code", "name")
     search_fields = ("code", "name")
 
 
-class AdhesionInline(TabularInline):
+class AdhesionInline(ReadOnlyAdminMixin, TabularInline):
     """Read-only here: an adhesion changes through its own page, whose actions call the services."""
 
     model = Adhesion
     extra = 0
-    can_delete = False
     show_change_link = True
     fields = ("start_date", "end_date", "status", "covers_retired", "status_reason")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
+class ManagerInline(ReadOnlyAdminMixin, TabularInline):
+    """Managers come from invitations (the action « Inviter un gestionnaire ») and leave by « Retirer »."""
 
-class ManagerInline(TabularInline):
     model = Manager
     extra = 0
-    autocomplete_fields = ("user",)
+    show_change_link = True
+    fields = ("user", "role", "created_at")
+    readonly_fields = fields
+
+
+class InviteManagerForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail du nouveau gestionnaire"),
+                             help_text=_("Il reçoit un lien pour ouvrir son compte, puis active sa double "
+                                         "authentification."))
+
+
+class AdherentForm(forms.ModelForm):
+    class Meta:
+        model = Adherent
+        fields = list(services.structures.ADHERENT_FIELDS)
 
 
 @admin.register(Adherent)
-class AdherentAdmin(AuditedModelAdmin):
+class AdherentAdmin(ObjectActionsMixin, RegionScopedAdmin, AuditedModelAdmin):
+    region_lookup = "region"
+    form = AdherentForm
     list_display = ("name", "kind", "category", "siret", "city", "region")
     list_filter = ("kind", "category", "region")
     search_fields = ("name", "siret", "city", "postcode")
-    autocomplete_fields = ("region",)
     list_select_related = ("region",)
     inlines = [AdhesionInline, ManagerInline]
     fieldsets = (
         (None, {"fields": ("name", "kind", "category", "siret", "region")}),
         (_("Coordonnées"), {"fields": ("address", "postcode", "city", "email", "phone")}),
     )
+    object_actions = (
+        ObjectAction(name="inviter", label=_("Inviter un gestionnaire"), form_class=InviteManagerForm,
+                     permission="adhesions.add_manager",
+                     run=lambda request, adherent, email: _("L'invitation part à %(email)s.") % {
+                         "email": services.invite_correspondent(actor=request.user, adherent=adherent,
+                                                                email=email).email}),
+    )
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = {field: form.cleaned_data[field] for field in services.structures.ADHERENT_FIELDS}
+        if change:
+            services.update_adherent(actor=request.user, adherent=obj, **data)
+        else:
+            obj.pk = services.create_adherent(actor=request.user, **data).pk
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the inlines are read-only
 
 
 class ReasonForm(forms.Form):
@@ -87,9 +129,10 @@ def _recomputed(adhesion: Adhesion, verb: str) -> str:
         "name": adhesion.adherent.name, "verb": verb}
 
 
+MANAGE = "adhesions.manage_adhesion"
 ADHESION_ACTIONS = (
     ObjectAction(
-        name="resilier", label=_("Résilier"), form_class=EndAdhesionForm,
+        permission=MANAGE, name="resilier", label=_("Résilier"), form_class=EndAdhesionForm,
         help_text=_("Après le dernier jour couvert, les agents ne sont plus couverts par cette adhésion (sauf le "
                     "maintien des droits de ceux partis avant, jusqu'au 31 décembre) et les campagnes suivantes ne "
                     "la comptent plus."),
@@ -97,23 +140,23 @@ ADHESION_ACTIONS = (
         run=lambda request, a, **data: _recomputed(services.end_adhesion(actor=request.user, adhesion=a, **data),
                                                    _("résiliée"))),
     ObjectAction(
-        name="suspendre", label=_("Suspendre"), form_class=SuspendAdhesionForm,
+        permission=MANAGE, name="suspendre", label=_("Suspendre"), form_class=SuspendAdhesionForm,
         help_text=_("La couverture s'arrête à la date choisie jusqu'à la reprise (une nouvelle période)."),
         is_available=lambda a: a.status == Adhesion.Status.ACTIVE,
         run=lambda request, a, **data: _recomputed(services.suspend_adhesion(actor=request.user, adhesion=a, **data),
                                                    _("suspendue"))),
     ObjectAction(
-        name="reprendre", label=_("Reprendre"), form_class=ResumeAdhesionForm,
+        permission=MANAGE, name="reprendre", label=_("Reprendre"), form_class=ResumeAdhesionForm,
         is_available=lambda a: a.status == Adhesion.Status.SUSPENDED,
         run=lambda request, a, **data: _recomputed(services.resume_adhesion(actor=request.user, adhesion=a, **data),
                                                    _("reprise"))),
     ObjectAction(
-        name="activer", label=_("Activer"), form_class=forms.Form,
+        permission=MANAGE, name="activer", label=_("Activer"), form_class=forms.Form,
         is_available=lambda a: a.status == Adhesion.Status.PENDING,
         run=lambda request, a: _recomputed(services.activate_adhesion(actor=request.user, adhesion=a),
                                            _("activée"))),
     ObjectAction(
-        name="retraites", label=_("Couverture des retraités"), form_class=RetiredForm,
+        permission=MANAGE, name="retraites", label=_("Couverture des retraités"), form_class=RetiredForm,
         is_available=lambda a: a.status == Adhesion.Status.ACTIVE,
         initial=lambda a: {"covers_retired": a.covers_retired},
         run=lambda request, a, **data: _recomputed(
@@ -137,7 +180,7 @@ class OpenAdhesionForm(forms.ModelForm):
 
 
 @admin.register(Adhesion)
-class AdhesionAdmin(ObjectActionsMixin, AuditedModelAdmin):
+class AdhesionAdmin(ObjectActionsMixin, RegionScopedAdmin, AuditedModelAdmin):
     """An adhesion is opened here, then suspended, resumed or ended by its actions, which call the
     services: the coverage of every agent follows at once."""
 
@@ -150,6 +193,7 @@ class AdhesionAdmin(ObjectActionsMixin, AuditedModelAdmin):
     form = OpenAdhesionForm
     object_actions = ADHESION_ACTIONS
     read_only_page = True
+    region_lookup = "adherent__region"
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -176,46 +220,68 @@ class AdhesionAdmin(ObjectActionsMixin, AuditedModelAdmin):
 
 
 @admin.register(Manager)
-class ManagerAdmin(AuditedModelAdmin):
+class ManagerAdmin(ObjectActionsMixin, RegionScopedAdmin, ReadOnlyAdminMixin, AuditedModelAdmin):
+    region_lookup = "adherent__region"
     list_display = ("user", "adherent", "role", "created_at")
     list_filter = ("role", "adherent__kind")
     search_fields = ("user__email", "adherent__name", "adherent__siret")
-    autocomplete_fields = ("user", "adherent")
     list_select_related = ("user", "adherent")
+    object_actions = (
+        ObjectAction(name="retirer", label=_("Retirer ce gestionnaire"), form_class=ReasonForm,
+                     permission="adhesions.delete_manager",
+                     run=lambda request, manager, reason: (services.remove_manager(
+                         actor=request.user, manager=manager, reason=reason), _("Gestionnaire retiré."))[1]),
+    )
+
+
+class ApproveForm(forms.Form):
+    region = forms.ModelChoiceField(label=_("Délégation régionale"), queryset=Region.objects.none())
+
+    def __init__(self, *args, regions=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = regions if regions is not None else Region.objects.none()
+
+
+def _regions_of(request, obj):
+    scope = staff_scope(request.user)
+    regions = Region.objects.all() if scope.national else Region.objects.filter(pk=scope.region_id)
+    return {"regions": regions}
+
+
+def _approve(request, application, region):
+    adherent = services.approve_application(actor=request.user, application=application, region=region)
+    return _("%(name)s est adhérent ; l'invitation part à %(email)s.") % {
+        "name": adherent.name, "email": application.contact_email}
+
+
+def _reject(request, application, reason):
+    services.reject_application(actor=request.user, application=application, reason=reason)
+    return _("Demande de %(name)s refusée.") % {"name": application.name}
 
 
 @admin.register(MembershipApplication)
-class MembershipApplicationAdmin(PrivateFileAdminMixin, AuditedModelAdmin):
+class MembershipApplicationAdmin(ObjectActionsMixin, RegionScopedAdmin, ReadOnlyAdminMixin, PrivateFileAdminMixin,
+                                 AuditedModelAdmin):
+    """Applications arrive from the public form; a national staff member (or the delegation it was
+    given to) approves one — choosing its delegation — or refuses it with a reason."""
+
+    region_lookup = "region"
+    read_only_page = True
     private_file_field = "deliberation"
+    private_file_type = "application/pdf"
     list_display = ("name", "siret", "kind", "city", "contact_email", "created_at", "status", "region")
     list_filter = ("status", "kind", "region")
     search_fields = ("name", "siret", "contact_email", "city")
-    autocomplete_fields = ("region",)
-    readonly_fields = ("file_link", "status", "created_at", "decided_at", "decided_by", "adherent")
+    readonly_fields = ("file_link",)
     exclude = ("deliberation",)
-    actions = ["approve", "reject"]
-
-    def has_add_permission(self, request):
-        return False  # applications come from the public form
-
-    @admin.action(description=_("Approuver : créer l'adhérent, l'adhésion et inviter le contact"))
-    def approve(self, request, queryset):
-        for application in queryset:
-            try:
-                adherent = services.approve_application(actor=request.user, application=application)
-            except ValidationError as exc:
-                self.message_user(request, f"{application} : {' '.join(exc.messages)}", messages.ERROR)
-            else:
-                self.message_user(request, _("%(name)s est adhérent ; l'invitation part à %(email)s.") % {
-                    "name": adherent.name, "email": application.contact_email}, messages.SUCCESS)
-
-    @admin.action(description=_("Refuser (le motif saisi dans la demande est envoyé)"))
-    def reject(self, request, queryset):
-        for application in queryset:
-            try:
-                services.reject_application(actor=request.user, application=application,
-                                            reason=application.decision_reason)
-            except ValidationError as exc:
-                self.message_user(request, f"{application} : {' '.join(exc.messages)}", messages.ERROR)
-            else:
-                self.message_user(request, _("Demande de %(name)s refusée.") % {"name": application.name})
+    object_actions = (
+        ObjectAction(name="approuver", label=_("Approuver"), form_class=ApproveForm,
+                     permission="adhesions.decide_membershipapplication", form_kwargs=_regions_of,
+                     initial=lambda a: {"region": a.region_id},
+                     is_available=lambda a: a.status == MembershipApplication.Status.PENDING,
+                     help_text=_("Crée l'adhérent et son adhésion, et invite le contact comme premier "
+                                 "correspondant."), run=_approve),
+        ObjectAction(name="refuser", label=_("Refuser"), form_class=ReasonForm,
+                     permission="adhesions.decide_membershipapplication",
+                     is_available=lambda a: a.status == MembershipApplication.Status.PENDING, run=_reject),
+    )

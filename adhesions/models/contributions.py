@@ -9,11 +9,13 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from adhesions.models.structures import Adherent
+from cnas.history import tracked
 from cnas.private_files import private_storage, private_upload_path
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
+@tracked()
 class ContributionScale(models.Model):
     """How each kind of adherent pays for a year (edited by staff)."""
 
@@ -75,6 +77,7 @@ class Campaign(models.Model):
     class Meta:
         verbose_name = _("campagne de cotisation")
         verbose_name_plural = _("campagnes de cotisation")
+        permissions = [("run_campaign", _("Lancer la campagne de cotisation"))]
         ordering = ["-scale__year"]
 
     def __str__(self) -> str:
@@ -128,6 +131,7 @@ class ContributionCallQuerySet(models.QuerySet):
                              balance=F("amount") - F("paid"))
 
 
+@tracked(exclude=("pdf", "render_count"))
 class ContributionCall(models.Model):
     """What an adherent owes for a year: the initial call, or a regularisation (a credit
     when negative). Once issued, a call never changes."""
@@ -169,6 +173,7 @@ class ContributionCall(models.Model):
     class Meta:
         verbose_name = _("appel de cotisation")
         verbose_name_plural = _("appels de cotisation")
+        permissions = [("regularise_contributioncall", _("Émettre une régularisation"))]
         ordering = ["-year", "adherent", "issued_at"]
         constraints = [
             models.UniqueConstraint(fields=["adherent", "year"], condition=Q(kind="initial"),

@@ -7,9 +7,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from adhesions.models.contributions import MONEY, ContributionCall
+from cnas.history import tracked
 from cnas.private_files import private_storage, private_upload_path
 
 
+@tracked()
 class Payment(models.Model):
     """Money received for a call (or, negative, a refund of a credit)."""
 

@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from adhesions.models.structures import Adherent
+from cnas.history import tracked
 from cnas.private_files import private_storage, private_upload_path
 
 
@@ -21,6 +22,7 @@ class EmploymentQuerySet(models.QuerySet):
         return self.filter(start_date__lte=day).filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
 
 
+@tracked()
 class Employment(models.Model):
     """A line of an employer's roster: this agent works (or worked) there."""
 
@@ -47,6 +49,7 @@ class Employment(models.Model):
     class Meta:
         verbose_name = _("emploi")
         verbose_name_plural = _("emplois (effectifs)")
+        permissions = [("correct_employment", _("Corriger l'effectif d'un adhérent"))]
         ordering = ["employer", "employee_number"]
         constraints = [
             models.UniqueConstraint(fields=["agent", "employer"], condition=Q(end_date__isnull=True),
@@ -279,6 +282,7 @@ class PayrollDeclarationQuerySet(models.QuerySet):
         return self.order_by("adherent_id", "-year", "-declared_at", "-id").distinct("adherent_id", "year")
 
 
+@tracked()
 class PayrollDeclaration(models.Model):
     """The yearly declaration of gross payroll and headcounts; never edited, superseded."""
 

@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from cnas.history import tracked
 from cnas.private_files import private_storage, private_upload_path
 from cnas.validators import validate_french_postcode, validate_siret
 
@@ -56,6 +57,7 @@ class AdherentQuerySet(models.QuerySet):
         return self.filter(managers__user=user).distinct()
 
 
+@tracked()
 class Adherent(models.Model):
     """A member structure: an employer (collectivity, public body) or a COS."""
 
@@ -112,6 +114,7 @@ class AdhesionQuerySet(models.QuerySet):
         return self.covering().filter(start_date__lte=day).filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
 
 
+@tracked()
 class Adhesion(models.Model):
     """One period of membership of an adherent in the national body."""
 
@@ -140,6 +143,7 @@ class Adhesion(models.Model):
     class Meta:
         verbose_name = _("adhésion")
         verbose_name_plural = _("adhésions")
+        permissions = [("manage_adhesion", _("Suspendre, reprendre ou résilier une adhésion"))]
         ordering = ["-start_date"]
         constraints = [
             models.CheckConstraint(
@@ -165,6 +169,7 @@ class Adhesion(models.Model):
         return f"{self.adherent} — depuis le {self.start_date:%d/%m/%Y}"
 
 
+@tracked()
 class Manager(models.Model):
     """A user who manages an adherent: HR correspondent or COS administrator."""
 
@@ -212,6 +217,7 @@ def upload_to_deliberations(instance, filename: str) -> str:
     return private_upload_path("deliberations", filename)
 
 
+@tracked()
 class MembershipApplication(models.Model):
     """A structure that is not a member yet asks to join (public form); staff decide."""
 
@@ -251,6 +257,7 @@ class MembershipApplication(models.Model):
     class Meta:
         verbose_name = _("demande d'adhésion")
         verbose_name_plural = _("demandes d'adhésion")
+        permissions = [("decide_membershipapplication", _("Approuver ou refuser une demande d'adhésion"))]
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["siret"], condition=Q(status="pending"),

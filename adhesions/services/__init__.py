@@ -53,13 +53,16 @@ from adhesions.services.structures import (
     appoint_manager,
     approve_application,
     check_adhesion_period,
+    create_adherent,
     end_adhesion,
     open_adhesion,
     reject_application,
+    remove_manager,
     resume_adhesion,
     set_retired_coverage,
     submit_application,
     suspend_adhesion,
+    update_adherent,
 )
 
 __all__ = [
@@ -79,6 +82,7 @@ __all__ = [
     "check_roster_import",
     "compute_campaign",
     "confirm_roster_import",
+    "create_adherent",
     "create_invited_user",
     "create_roster_import",
     "declare_payroll",
@@ -101,6 +105,7 @@ __all__ = [
     "register_employment",
     "regularise",
     "reject_application",
+    "remove_manager",
     "render_call",
     "render_chunk",
     "render_single_call",
@@ -114,5 +119,6 @@ __all__ = [
     "start_campaign",
     "submit_application",
     "suspend_adhesion",
+    "update_adherent",
     "update_roster_entry",
 ]

@@ -62,7 +62,7 @@ def hire_agent(*, actor, employer: Adherent, employee_number: str, start_date: d
 
 @transaction.atomic
 def update_roster_entry(*, actor, employment: Employment, employee_number: str, start_date: datetime.date,
-                        **identity) -> Employment:
+                        reason: str = "", **identity) -> Employment:
     """Correct an agent's identity and employment on the roster (audited field by field)."""
     employer = employment.employer
     _roster_lock(employer)
@@ -87,7 +87,7 @@ def update_roster_entry(*, actor, employment: Employment, employee_number: str, 
     changed = {FIELD_LABELS.get(k, k): [_iso(before[k]), _iso(after[k])] for k in after if before[k] != after[k]}
     if changed:
         sync_coverage(employer=employer, agent_ids=[agent.pk])
-        audit.record(actor=actor, action="roster.update", target=employment, changes=changed)
+        audit.record(actor=actor, action="roster.update", target=employment, changes=changed, reason=reason)
     return employment
 
 

@@ -21,6 +21,56 @@ from adhesions.services._common import _user
 from adhesions.services.roster import _roster_lock
 from cnas import audit
 
+ADHERENT_FIELDS = ("name", "kind", "category", "siret", "region", "address", "postcode", "city", "email", "phone")
+
+
+def _value(value):
+    return str(value) if value is not None and not isinstance(value, str | bool | int) else value
+
+
+@transaction.atomic
+def create_adherent(*, actor, name: str, kind: str, category: str, siret: str, region, address: str = "",
+                    postcode: str = "", city: str = "", email: str = "", phone: str = "") -> Adherent:
+    """A member structure's identity (staff, in the admin); it adheres once an adhesion is opened."""
+    adherent = Adherent(name=name.strip(), kind=kind, category=category, siret=siret.replace(" ", ""),
+                        region=region, address=address.strip(), postcode=postcode.strip(), city=city.strip(),
+                        email=email.strip(), phone=phone.strip())
+    adherent.full_clean()
+    adherent.save()
+    audit.record(actor=actor, action="adherent.create", target=adherent,
+                 changes={field: _value(getattr(adherent, field)) for field in ADHERENT_FIELDS})
+    return adherent
+
+
+@transaction.atomic
+def update_adherent(*, actor, adherent: Adherent, **fields) -> Adherent:
+    """Correct a structure's identity; each changed field is audited with its old and new value."""
+    adherent = Adherent.objects.select_for_update().get(pk=adherent.pk)
+    unknown = set(fields) - set(ADHERENT_FIELDS)
+    if unknown:
+        raise ValueError(f"not an adherent's field: {sorted(unknown)}")
+    before = {field: getattr(adherent, field) for field in fields}
+    for field, value in fields.items():
+        setattr(adherent, field, value.strip() if isinstance(value, str) else value)
+    adherent.full_clean()
+    adherent.save()
+    changes = {field: [_value(before[field]), _value(getattr(adherent, field))] for field in fields
+               if before[field] != getattr(adherent, field)}
+    if changes:
+        audit.record(actor=actor, action="adherent.update", target=adherent, changes=changes)
+    return adherent
+
+
+@transaction.atomic
+def remove_manager(*, actor, manager: Manager, reason: str) -> None:
+    """The person no longer manages the structure (a correspondent leaves, an administrator is replaced)."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Indiquez le motif.")})
+    adherent = manager.adherent
+    audit.record(actor=actor, action="manager.remove", target=adherent, reason=reason,
+                 changes={"utilisateur": manager.user.email, "rôle": manager.role})
+    manager.delete()
+
 
 @transaction.atomic
 def appoint_manager(*, actor, user, adherent: Adherent, role: str) -> Manager:
@@ -44,11 +94,14 @@ def submit_application(**fields) -> MembershipApplication:
 
 
 @transaction.atomic
-def approve_application(*, actor, application: MembershipApplication) -> Adherent:
-    """Create the adherent and its adhesion, and invite the contact as first correspondent."""
+def approve_application(*, actor, application: MembershipApplication, region=None) -> Adherent:
+    """Create the adherent and its adhesion, and invite the contact as first correspondent
+    (``region``: the delegation staff choose for it, if not chosen before)."""
     application = MembershipApplication.objects.select_for_update().get(pk=application.pk)
     if application.status != MembershipApplication.Status.PENDING:
         raise ValidationError(_("Cette demande a déjà été décidée."))
+    if region is not None:
+        application.region = region
     if application.region_id is None:
         raise ValidationError(_("Choisissez la délégation régionale avant d'approuver."))
     if Adherent.objects.filter(siret=application.siret).exists():

@@ -68,7 +68,8 @@ def call_pdf_view(role: str):
         record = get_object_or_404(ContributionCall, pk=call, adherent=adherent)
         if not record.pdf:
             raise Http404  # still being rendered by the campaign
-        return private_files.serve(record.pdf, filename=f"{record.reference}.pdf", inline=True)
+        return private_files.serve(record.pdf, content_type="application/pdf", filename=f"{record.reference}.pdf",
+                                   inline=True)
 
     return view
 

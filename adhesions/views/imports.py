@@ -85,4 +85,4 @@ def import_cancel(request, adherent, imp: int):
 @require_GET
 def import_file(request, adherent, imp: int):
     record = get_roster_import_or_404(adherent, imp)
-    return private_files.serve(record.file, filename=record.original_name)
+    return private_files.serve(record.file, content_type=private_files.OPAQUE, filename=record.original_name)

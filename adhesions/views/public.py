@@ -17,7 +17,7 @@ from accounts.forms import DateInput
 from accounts.models import Agent, User
 from adhesions import services
 from adhesions.models import AdherentCategory, AdherentKind, MembershipApplication
-from cnas.private_files import looks_like_pdf
+from cnas.private_files import check_upload
 from cnas.validators import compact_siret, validate_siret
 
 # --- Invitations ----------------------------------------------------------------------------
@@ -138,10 +138,10 @@ class ApplicationForm(forms.ModelForm):
 
     def clean_deliberation(self):
         uploaded = self.cleaned_data["deliberation"]
-        if uploaded.size > 10 * 1024 * 1024:
-            raise forms.ValidationError(_("Le fichier dépasse 10 Mo."))
-        if not looks_like_pdf(uploaded):
-            raise forms.ValidationError(_("Ce fichier n'est pas un PDF."))
+        try:
+            check_upload(uploaded)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
         return uploaded
 
     def clean_start_date(self):

@@ -1,17 +1,13 @@
 """The roster: list, exports, adding, correcting and ending a line, invitations."""
 
-import csv
-import io
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from openpyxl import Workbook
 
 from adhesions import services
 from adhesions.access import (
@@ -24,6 +20,7 @@ from adhesions.forms import (
 )
 from adhesions.models import Coverage, Employment, Invitation
 from adhesions.views._common import _form_errors_from, correspondent_view
+from cnas import exports
 from cnas.models import AuditEntry
 
 ROSTER_PAGE_SIZE = 50
@@ -68,32 +65,15 @@ def _export_name(adherent, extension: str) -> str:
 @require_GET
 def roster_export_csv(request, adherent):
     """Semicolon-separated UTF-8 with a BOM, dates dd/mm/yyyy: what French Excel opens, and
-    what the import reads back."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(EXPORT_HEADERS)
-    for row in _export_rows(adherent, request):
-        writer.writerow([v.strftime("%d/%m/%Y") if hasattr(v, "strftime") else (v or "") for v in row])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_export_name(adherent, "csv")}"'
-    return response
+    what the import reads back (cnas.exports: no cell is ever a formula)."""
+    return exports.csv_response(_export_name(adherent, "csv"), EXPORT_HEADERS, _export_rows(adherent, request))
 
 
 @correspondent_view
 @require_GET
 def roster_export_xlsx(request, adherent):
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Effectif"))
-    sheet.append(EXPORT_HEADERS)
-    for row in _export_rows(adherent, request):
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="{_export_name(adherent, "xlsx")}"'
-    return response
+    return exports.xlsx_response(_export_name(adherent, "xlsx"), _("Effectif"), EXPORT_HEADERS,
+                                 _export_rows(adherent, request))
 
 
 @correspondent_view

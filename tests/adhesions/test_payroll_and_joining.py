@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from adhesions.models import Adherent, Invitation, MembershipApplication, PayrollDeclaration
 from cnas.models import AuditEntry
+from cnas.pdf import blank_pdf
 from tests import factories
 from tests.conftest import enroll_totp
 
@@ -80,8 +81,8 @@ def test_declarations_of_another_adherent_answer_404(rh, tenant_b):
 
 # --- Joining --------------------------------------------------------------------------------
 
-def pdf(name="deliberation.pdf", content=b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"):
-    return SimpleUploadedFile(name, content, "application/pdf")
+def pdf(name="deliberation.pdf", content=None):
+    return SimpleUploadedFile(name, content or blank_pdf(), "application/pdf")
 
 
 def application_form(**data):
@@ -105,14 +106,14 @@ def test_join_then_staff_approve(client, db, django_capture_on_commit_callbacks)
 
     staff = enroll_totp(factories.UserFactory(is_staff=True, is_superuser=True))
     client.force_login(staff)
-    changelist = reverse("admin:adhesions_membershipapplication_changelist")
+    approve = reverse("admin:adhesions_membershipapplication_object_action", args=[application.pk, "approuver"])
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(changelist, {"action": "approve", "_selected_action": [application.pk]}, follow=True)
-    assert "délégation régionale" in response.content.decode()  # region first
-    application.region = factories.RegionFactory()
-    application.save()
+        response = client.post(approve, {})
+    assert "Ce champ est obligatoire" in response.content.decode()  # the delegation first
+    region = factories.RegionFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(changelist, {"action": "approve", "_selected_action": [application.pk]})
+        response = client.post(approve, {"region": region.pk})
+    assert response.status_code == 302
     adherent = Adherent.objects.get(siret=siret)
     assert adherent.current_adhesion(adherent.adhesions.get().start_date).status == "active"
     invitation = Invitation.objects.get(adherent=adherent)

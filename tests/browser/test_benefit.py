@@ -7,10 +7,11 @@ import pytest
 from django.core.management import call_command
 
 from accounts.demo import DEMO_BY_EMAIL, DEMO_PASSWORD, current_totp_code
+from cnas.pdf import blank_pdf
 from prestations.models import Demande
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = blank_pdf()
 
 
 def login(page, url, email, totp=False):
@@ -47,12 +48,15 @@ def test_agent_orders_staff_pays_agent_downloads(live_server, browser, artifacts
     assert demande.status == "submitted" and demande.amount_computed == 50
 
     staff_page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    login(staff_page, live_server.url, "gestionnaire@demo.test", totp=True)
+    login(staff_page, live_server.url, "instructeur@demo.test", totp=True)
     staff_page.goto(f"{live_server.url}/admin/prestations/demande/?status__exact=submitted")
     staff_page.get_by_role("link", name=str(demande.pk), exact=True).click()
     staff_page.get_by_role("button", name="Accepter").click()
     staff_page.get_by_text("C'est fait.").wait_for()
     staff_page.screenshot(path=str(artifacts / "instruction-1280.png"), full_page=True)
+    staff_page.close()  # the instructor decides; the accountant pays
+    staff_page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    login(staff_page, live_server.url, "comptable@demo.test", totp=True)
     staff_page.goto(f"{live_server.url}/admin/prestations/paymentbatch/")
     staff_page.get_by_role("button", name="Préparer un lot avec les demandes acceptées").click()
     staff_page.goto(f"{live_server.url}/admin/prestations/paymentbatch/")

@@ -10,12 +10,13 @@ from django.core.management import call_command
 
 from accounts.models import Agent
 from adhesions.models import PayrollDeclaration
+from cnas.pdf import blank_pdf
 from cos.models import CosMember, LocalAction, MemberFee
 from prestations.models import Demande
 from tests.browser.test_benefit import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = blank_pdf()
 
 
 def test_french_amounts_in_every_form(live_server, browser, artifacts, tmp_path):
@@ -41,7 +42,7 @@ def test_french_amounts_in_every_form(live_server, browser, artifacts, tmp_path)
 
     # the instructor: another amount, typed « 150,75 », with its reason
     staff = browser.new_page(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    login(staff, live_server.url, "gestionnaire@demo.test", totp=True)
+    login(staff, live_server.url, "instructeur@demo.test", totp=True)
     staff.goto(f"{live_server.url}/admin/prestations/demande/{demande.pk}/change/")
     staff.get_by_label("Montant accordé (vide : montant de la règle)").fill("150,75")
     staff.get_by_label("Motif si le montant diffère").fill("Séjour écourté de deux jours")

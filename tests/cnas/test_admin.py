@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from cnas import audit
+from cnas.pdf import blank_pdf
 from tests import factories
 from tests.conftest import enroll_totp
 
@@ -15,8 +16,12 @@ OUR_APPS = {"cnas", "accounts", "adhesions", "cos", "prestations"}
 
 
 def test_every_model_of_our_apps_is_registered():
+    """Each model of the portal's apps has its admin (the field history tables, kept by the database's
+    triggers, are read on each object's « Historique » page instead)."""
+    from pghistory.models import Event
+
     for model in apps.get_models():
-        if model._meta.app_label in OUR_APPS:
+        if model._meta.app_label in OUR_APPS and not issubclass(model, Event):
             assert admin.site.is_registered(model), model
 
 
@@ -41,7 +46,7 @@ def test_every_changelist_and_change_page_answers(superuser_client, tenant_a):
     RosterImport.objects.create(adherent=tenant_a.employer, original_name="e.csv", sha256="0", size=1,
                                 file=SimpleUploadedFile("e.csv", b"x"))
     TaxDeclaration.objects.create(agent=tenant_a.agent, year=datetime.date.today().year - 1, reference_income=1,
-                                  shares=1, notice=SimpleUploadedFile("a.pdf", b"%PDF-1.4"))
+                                  shares=1, notice=SimpleUploadedFile("a.pdf", blank_pdf()))
     BankStatement.objects.create(original_name="r.csv", format="csv", file=SimpleUploadedFile("r.csv", b"x"))
     for model in admin.site._registry:
         if model._meta.app_label not in OUR_APPS:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from adhesions.computation import compute
 from adhesions.models import ContributionScale, Coverage
 from adhesions.selectors import coverage_on
+from cnas.pdf import blank_pdf
 from cos import services
 from cos.coverage import sync_cos_coverage
 from cos.models import CosMember, CosSettings, LocalAction, Registration
@@ -22,7 +23,7 @@ from tests import factories, world
 
 D = datetime.date
 TODAY = datetime.date.today()
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = blank_pdf()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 
+from cnas.pdf import blank_pdf
 from prestations.models import Bracket, DocumentKind, Prestation
 
 TODAY = datetime.date.today()
@@ -47,7 +48,7 @@ def relief(db):
                       yearly_ceiling=Decimal("1500.00"), once_per_event=False)
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = blank_pdf()
 IBAN = "FR7630006000011234567890189"
 
 

@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cnas.pdf import blank_pdf
 from prestations import services
 from prestations.models import Demande, PaymentBatch
 from tests import factories, world
@@ -26,7 +27,7 @@ def page_text(response) -> str:
     return html.unescape(response.content.decode()).replace("\u202f", " ").replace("\xa0", " ")
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = blank_pdf()
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 IBAN = "FR7630006000011234567890189"
 

@@ -5,12 +5,12 @@ import random
 import time
 from decimal import Decimal
 
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, create_demo_user
+from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_STAFF, create_demo_user
 from accounts.models import Agent, FamilyMember, StaffProfile
 from adhesions import demo, services
 from adhesions.models import Adherent, Employment, Manager
@@ -18,7 +18,6 @@ from cos import services as cos_services
 from cos.demo import populate_members, seed_local_actions
 from prestations.demo import seed_catalogue, seed_requests
 
-STAFF_GROUP = "Équipe de l'organisme"
 SEED_LOCK = 74_210_001  # advisory lock id: two seeds never run at once
 
 
@@ -78,8 +77,7 @@ class Command(BaseCommand):
         users = {}
         for login in DEMO_LOGINS:
             users[login.email] = create_demo_user(
-                login, is_staff=login.email == "gestionnaire@demo.test",
-                is_superuser=login.email == "admin@demo.test",
+                login, is_staff=login.email in DEMO_STAFF, is_superuser=login.email == "admin@demo.test",
             )
         saint_aubin = by_name["Ville de Saint-Aubin-sur-Loire"]
         cos = by_name["COS de Saint-Aubin-sur-Loire"]
@@ -131,19 +129,11 @@ class Command(BaseCommand):
             services.end_employment(actor=None, employment=leaver, end_date=left_on, reason="transfer",
                                     comment="Mutation vers une commune non adhérente")
 
-        staff = users["gestionnaire@demo.test"]
-        StaffProfile.objects.create(user=staff, region=regions["ARA"], job_title="Gestionnaire conseil")
-        staff.groups.add(self._staff_group())
+        for email, (role, region, title) in DEMO_STAFF.items():
+            StaffProfile.objects.create(user=users[email], region=regions[region] if region else None,
+                                        is_national=region is None, job_title=title)
+            users[email].groups.add(Group.objects.get(name=role))
 
-    @staticmethod
-    def _staff_group() -> Group:
-        group, _ = Group.objects.get_or_create(name=STAFF_GROUP)
-        permissions = Permission.objects.filter(
-            content_type__app_label__in=["accounts", "adhesions", "cos", "prestations"]
-        ).exclude(codename__startswith="delete_")
-        audit_view = Permission.objects.filter(content_type__app_label="cnas", codename__startswith="view_")
-        group.permissions.set([*permissions, *audit_view])
-        return group
 
     def _seed_bulk_world(self, *, adherents: int, agents: int) -> None:
         rng = random.Random(adherents * 1_000_003 + agents)  # noqa: S311 - demo data, not secrets
