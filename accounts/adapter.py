@@ -1,8 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
-from django.db import transaction
 from django.urls import reverse
 
-from cnas.tasks import send_email
+from cnas import outbox
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -23,4 +22,4 @@ class AccountAdapter(DefaultAccountAdapter):
             "html_body": html_body,
             "from_email": message.from_email,
         }
-        transaction.on_commit(lambda: send_email.delay(**payload))
+        outbox.enqueue("cnas.tasks.send_email", **payload)

@@ -4,13 +4,15 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts import services
 from accounts.models import Agent, FamilyMember, StaffProfile, TaxDeclaration, User
 from accounts.roles import ROLES, ROLES_BY_NAME
 from accounts.scope import RegionScopedAdmin, agents_of_region
+from cnas import outbox
 from cnas.admin import AuditedModelAdmin, PrivateFileAdminMixin, ReadOnlyAdminMixin, TabularInline
-from cnas.models import AuditEntry
+from cnas.models import AuditEntry, Heartbeat, IdempotencyKey, OutboxItem
 
 # --- Staff accounts: only administrators, through the services (no escalation) --------------------
 
@@ -234,3 +236,45 @@ class AuditEntryAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("object_repr", "reason", "actor__email", "object_id")
     date_hierarchy = "at"
     list_select_related = ("actor", "content_type")
+
+
+@admin.register(OutboxItem)
+class OutboxItemAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The asynchronous work of every region (its arguments are ids): national staff only."""
+
+    national_only = True
+    list_display = ("id", "task", "state", "created_at", "attempts", "next_attempt_at", "completed_at")
+    list_filter = ("task", ("completed_at", admin.EmptyFieldListFilter), ("failed_at", admin.EmptyFieldListFilter))
+    search_fields = ("task", "dedupe_key", "last_error")
+    date_hierarchy = "created_at"
+
+    actions = ["retry"]
+
+    @admin.display(description=_("état"))
+    def state(self, obj):
+        return obj.state
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("cnas.retry_outboxitem")
+
+    @admin.action(description=_("Relancer les travaux abandonnés sélectionnés"), permissions=["retry"])
+    def retry(self, request, queryset):
+        count = outbox.retry(actor=request.user, item_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, ngettext("%(n)s travail relancé.", "%(n)s travaux relancés.", count) % {"n": count})
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Which page sent twice made what (kept two days): national staff only."""
+
+    national_only = True
+    list_display = ("created_at", "scope", "user", "content_type", "object_id")
+    list_filter = ("scope",)
+    search_fields = ("key", "user__email", "object_id")
+    list_select_related = ("user", "content_type")
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    national_only = True
+    list_display = ("name", "at")

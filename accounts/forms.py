@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import FamilyMember
-from cnas.forms import FrenchDecimalField, MoneyField
+from cnas.forms import DateField, FrenchDecimalField, MoneyField
 
 
 class DateInput(forms.DateInput):
@@ -19,6 +19,7 @@ class FamilyMemberForm(forms.ModelForm):
         fields = ["relation", "first_name", "last_name", "birth_date", "adoption_date", "is_dependent"]
         widgets = {"birth_date": DateInput(attrs={"autocomplete": "off"}),
                    "adoption_date": DateInput(attrs={"autocomplete": "off"})}
+        field_classes = {"birth_date": DateField, "adoption_date": DateField}
 
     def __init__(self, *args, agent, **kwargs):
         super().__init__(*args, **kwargs)

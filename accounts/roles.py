@@ -60,8 +60,10 @@ ROLES = [
              "cos.change_cossettings", *PEOPLE,
          )),
     Role("superviseur", "Superviseur",
-         _("Toutes les délégations, les indicateurs et le journal d'audit ; lecture seule ailleurs."),
-         ("cnas.view_auditentry", "cnas.view_indicators")),  # and every view_ right, added below
+         _("Toutes les délégations, les indicateurs, le journal d'audit et les travaux asynchrones (il relance "
+           "ceux qui ont été abandonnés) ; lecture seule ailleurs."),
+         ("cnas.view_auditentry", "cnas.view_indicators", "cnas.view_outboxitem", "cnas.view_heartbeat",
+          "cnas.retry_outboxitem")),  # and every view_ right, added below
     Role("travailleur_social", "Travailleur social",
          _("Accompagne les agents en difficulté de sa délégation : demandes, foyers, avis sur les secours."),
          ("prestations.view_demande", "prestations.instruct_demande", "prestations.view_demandedocument",

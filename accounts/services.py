@@ -60,9 +60,16 @@ def update_family_member(
 
 @transaction.atomic
 def remove_family_member(*, actor, member: FamilyMember, reason: str = "") -> None:
+    from django.db.models import ProtectedError
+
     agent = member.agent
     snapshot = _snapshot(member)
-    member.delete()
+    try:
+        with transaction.atomic():
+            member.delete()
+    except ProtectedError as exc:  # a request or a registration concerns this person
+        raise ValidationError(_("%(name)s est concerné(e) par une demande ou une inscription : cette personne "
+                                "reste dans votre foyer.") % {"name": member.first_name}) from exc
     audit.record(actor=actor, action="household.remove", target=agent, reason=reason, changes=snapshot)
 
 

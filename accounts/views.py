@@ -9,6 +9,7 @@ from accounts import services
 from accounts.access import agent_required, get_family_member_or_404
 from accounts.forms import FamilyMemberForm
 from accounts.spaces import spaces_for
+from cnas.idempotency import once
 
 
 @login_required
@@ -31,7 +32,8 @@ def _save_member(request, form, member=None):
                                    "is_dependent")}
     try:
         if member is None:
-            services.add_family_member(actor=request.user, agent=request.agent, **fields)
+            once(request, scope="household.add",
+                 create=lambda: services.add_family_member(actor=request.user, agent=request.agent, **fields))
         else:
             services.update_family_member(actor=request.user, member=member, **fields)
     except ValidationError as exc:
@@ -67,6 +69,10 @@ def household_edit(request, pk: int):
 @require_POST
 def household_remove(request, pk: int):
     member = get_family_member_or_404(agent=request.agent, pk=pk)
-    services.remove_family_member(actor=request.user, member=member)
-    messages.success(request, _("%(name)s a été retiré(e) du foyer.") % {"name": member.first_name})
+    try:
+        services.remove_family_member(actor=request.user, member=member)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(name)s a été retiré(e) du foyer.") % {"name": member.first_name})
     return redirect("espace:home")

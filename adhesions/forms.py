@@ -6,7 +6,7 @@ from accounts.forms import DateInput
 from accounts.models import Agent
 from adhesions.models import Employment, PayrollDeclaration
 from adhesions.services import MAX_ROSTER_FILE_SIZE
-from cnas.forms import MoneyField
+from cnas.forms import DateField, MoneyField
 
 
 def not_in_future(value):
@@ -24,8 +24,8 @@ class RosterEntryForm(forms.Form):
                                  widget=forms.TextInput(attrs={"autocomplete": "off"}))
     birth_name = forms.CharField(label=_("Nom de naissance"), max_length=150, required=False)
     sex = forms.ChoiceField(label=_("Sexe"), choices=[("", "—"), *Agent.Sex.choices], required=False)
-    birth_date = forms.DateField(label=_("Date de naissance"), widget=DateInput())
-    start_date = forms.DateField(label=_("Date d'entrée"), widget=DateInput())
+    birth_date = DateField(label=_("Date de naissance"), widget=DateInput())
+    start_date = DateField(label=_("Date d'entrée"), widget=DateInput())
     email = forms.EmailField(label=_("E-mail"), required=False,
                              help_text=_("Nécessaire pour inviter l'agent à ouvrir son compte."))
     phone = forms.CharField(label=_("Téléphone"), max_length=20, required=False)
@@ -60,7 +60,7 @@ class RosterEntryForm(forms.Form):
 
 
 class EndEmploymentForm(forms.Form):
-    end_date = forms.DateField(label=_("Date de sortie"), widget=DateInput(),
+    end_date = DateField(label=_("Date de sortie"), widget=DateInput(),
                                help_text=_("Dernier jour dans les effectifs."))
     reason = forms.ChoiceField(label=_("Motif"), choices=[("", "—")] + [
         c for c in Employment.EndReason.choices if c[0] != Employment.EndReason.OTHER])

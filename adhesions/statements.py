@@ -18,6 +18,7 @@ from defusedxml.common import DefusedXmlException
 from django.utils.translation import gettext as _
 
 from adhesions.roster_file import normalize, parse_date
+from cnas.forms import parse_amount as parse_money_text
 
 REFERENCE = re.compile(r"\b([CR])\s?(\d{4})\s?-\s?(\d{6})(?:\s?-\s?(\d+))?\b", re.IGNORECASE)
 CAMT_NAMESPACE = re.compile(r"^\{urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.\d+\}")
@@ -43,11 +44,20 @@ class StatementLine:
         return f"{kind.upper()}{year}-{number}" + (f"-{suffix}" if suffix else "")
 
 
+MAX_AMOUNT = Decimal("9999999999.99")  # what a money column holds
+
+
+def checked_amount(value: Decimal) -> Decimal:
+    """A finite amount of at most two decimals that a money column holds; ValueError otherwise
+    (NaN, Infinity, 1e309, 1e20, 12.345)."""
+    if not value.is_finite() or abs(value) > MAX_AMOUNT or value != value.quantize(Decimal("0.01")):
+        raise ValueError(value)
+    return value.quantize(Decimal("0.01"))
+
+
 def parse_amount(text: str) -> Decimal:
-    cleaned = text.strip().replace("€", "").replace("\xa0", "").replace("\u202f", "").replace(" ", "")
-    if "," in cleaned:
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    return Decimal(cleaned)
+    """An amount of a CSV statement, typed the French way or not (cnas.forms.parse_amount)."""
+    return checked_amount(parse_money_text(text))
 
 
 def _line_ids(lines: list[tuple[datetime.date, Decimal, str, str]]) -> list[StatementLine]:
@@ -127,7 +137,7 @@ def _read_camt(data: bytes) -> list[StatementLine]:
         date_text = (entry.findtext("c:ValDt/c:Dt", namespaces=ns) or entry.findtext("c:BookgDt/c:Dt", namespaces=ns)
                      or "")
         try:
-            amount = Decimal(amount_text)
+            amount = checked_amount(Decimal(amount_text.strip()))
             booked_on = datetime.date.fromisoformat(date_text[:10])
         except (InvalidOperation, ValueError) as exc:
             raise StatementError(_("Écriture illisible dans le relevé CAMT.053 (montant ou date).")) from exc

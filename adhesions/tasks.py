@@ -6,6 +6,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 from adhesions import services
+from cnas import outbox
 
 
 @shared_task(acks_late=True)
@@ -27,7 +28,7 @@ def send_invitations(invitation_ids: list[int]) -> int:
 def compute_campaign(campaign_id: int) -> int:
     chunk_ids = services.compute_campaign(campaign_id=campaign_id)
     for chunk_id in chunk_ids:
-        render_chunk.delay(chunk_id)
+        outbox.enqueue("adhesions.tasks.render_chunk", chunk_id=chunk_id, dedupe_key=f"render_chunk:{chunk_id}")
     return len(chunk_ids)
 
 
@@ -48,11 +49,23 @@ def resume_unfinished_campaigns(idle_minutes: int | None = None) -> int:
 
 
 @shared_task
+def resume_unfinished_imports() -> int:
+    return services.resume_unfinished_imports()
+
+
+@shared_task
 def send_contribution_reminders() -> int:
     return services.send_reminders()
 
 
 @worker_ready.connect
 def _resume_after_start(sender=None, **kwargs):
-    """A worker that (re)starts puts unfinished campaigns back on their way."""
-    resume_unfinished_campaigns.delay()
+    """A worker that (re)starts puts unfinished campaigns and imports back on their way (through the
+    outbox)."""
+    from django.db import close_old_connections
+
+    try:
+        services.resume_unfinished_campaigns()
+        services.resume_unfinished_imports()
+    finally:
+        close_old_connections()

@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.http import Http404
@@ -13,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from cnas import audit, history, private_files
-from cnas.forms import MoneyField
+from cnas.forms import DateField, MoneyField
 from cnas.models import AuditEntry
 
 admin.site.site_header = _("CNAS — administration")
@@ -21,7 +22,40 @@ admin.site.site_title = _("CNAS — administration")
 admin.site.index_title = _("Gestion de l'action sociale")
 
 
-FRENCH_AMOUNTS = {models.DecimalField: {"form_class": MoneyField}}
+FRENCH_AMOUNTS = {models.DecimalField: {"form_class": MoneyField}, models.DateField: {"form_class": DateField}}
+
+
+class SafeAutocompleteMixin:
+    """Django's autocomplete widget looks up the posted value to show it again: a value that is
+    not an id ("NaN") must give a form error, not a 500."""
+
+    def optgroups(self, name, value, attr=None):
+        pk = self.field.remote_field.model._meta.pk
+        kept = []
+        for item in value:
+            try:
+                pk.to_python(item)
+            except (ValidationError, ValueError, TypeError):
+                continue
+            kept.append(item)
+        return super().optgroups(name, kept, attr)
+
+
+class SafeAutocompleteSelect(SafeAutocompleteMixin, AutocompleteSelect):
+    pass
+
+
+class SafeAutocompleteSelectMultiple(SafeAutocompleteMixin, AutocompleteSelectMultiple):
+    pass
+
+
+def safe_autocomplete(formfield):
+    widget = getattr(formfield, "widget", None)
+    if isinstance(widget, AutocompleteSelectMultiple) and not isinstance(widget, SafeAutocompleteMixin):
+        widget.__class__ = SafeAutocompleteSelectMultiple
+    elif isinstance(widget, AutocompleteSelect) and not isinstance(widget, SafeAutocompleteMixin):
+        widget.__class__ = SafeAutocompleteSelect
+    return formfield
 
 
 class ReadOnlyAdminMixin:
@@ -53,6 +87,12 @@ class AuditedModelAdmin(admin.ModelAdmin):
 
     object_history_template = "admin/cnas/audited_history.html"
     formfield_overrides = FRENCH_AMOUNTS
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return safe_autocomplete(super().formfield_for_foreignkey(db_field, request, **kwargs))
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return safe_autocomplete(super().formfield_for_manytomany(db_field, request, **kwargs))
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -1,5 +1,6 @@
 """The one form field for money, used by every form where a person types an amount."""
 
+import datetime
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -77,3 +78,23 @@ class MoneyField(FrenchDecimalField):
 
     def __init__(self, *, max_digits: int = 12, decimal_places: int = 2, **kwargs):
         super().__init__(max_digits=max_digits, decimal_places=decimal_places, **kwargs)
+
+
+EARLIEST, LATEST = datetime.date(1900, 1, 1), datetime.date(2099, 12, 31)
+
+
+class DateField(forms.DateField):
+    """A date as people type it, within what the rules can compute (1900 to 2099): 31/12/9999
+    gets a French message instead of reaching a computation that cannot hold it."""
+
+    def __init__(self, *, earliest: datetime.date = EARLIEST, latest: datetime.date = LATEST, **kwargs):
+        self.earliest, self.latest = earliest, latest
+        super().__init__(**kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not self.earliest <= value <= self.latest:
+            raise forms.ValidationError(
+                _("Saisissez une date entre le %(a)s et le %(b)s.") % {"a": self.earliest.strftime("%d/%m/%Y"),
+                                                                       "b": self.latest.strftime("%d/%m/%Y")},
+                code="out_of_range")

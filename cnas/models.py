@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -47,3 +48,82 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%d/%m/%Y %H:%M} {self.action} {self.object_repr}"
+
+
+class OutboxItem(models.Model):
+    """A piece of asynchronous work (an e-mail, a PDF, an import's check…), written in the same
+    transaction as the change that causes it, then handed to Celery by the relay. It is done once:
+    the worker that runs it holds a PostgreSQL advisory lock on it (released by the database if the
+    worker dies), and marks it completed in the end."""
+
+    task = models.CharField(_("tâche"), max_length=120)
+    kwargs = models.JSONField(_("arguments"), default=dict, blank=True)
+    dedupe_key = models.CharField(_("clé d'unicité"), max_length=200, blank=True,
+                                  help_text=_("Deux travaux en attente de même clé n'en font qu'un."))
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    next_attempt_at = models.DateTimeField(_("prochain essai"), default=timezone.now)
+    published_at = models.DateTimeField(_("confié à Celery le"), null=True, blank=True)
+    started_at = models.DateTimeField(_("commencé le"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("abandonné le"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("essais"), default=0)
+    last_error = models.TextField(_("dernière erreur"), blank=True)
+
+    class Meta:
+        verbose_name = _("travail asynchrone")
+        verbose_name_plural = _("travaux asynchrones (outbox)")
+        ordering = ["-created_at", "-id"]
+        permissions = [("retry_outboxitem", _("Peut relancer un travail asynchrone abandonné"))]
+        constraints = [
+            models.UniqueConstraint(fields=["dedupe_key"], name="outbox_pending_dedupe",
+                                    condition=models.Q(completed_at__isnull=True, failed_at__isnull=True)
+                                    & ~models.Q(dedupe_key="")),
+        ]
+        indexes = [models.Index(fields=["next_attempt_at"], name="outbox_pending_idx",
+                                condition=models.Q(completed_at__isnull=True, failed_at__isnull=True))]
+
+    def __str__(self) -> str:
+        return f"{self.task} #{self.pk}"
+
+    @property
+    def state(self) -> str:
+        if self.completed_at:
+            return _("terminé")
+        if self.failed_at:
+            return _("abandonné")
+        return _("en cours") if self.started_at else _("en attente")
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a process (the worker, beat), read by /sante/."""
+
+    name = models.CharField(_("processus"), max_length=32, unique=True)
+    at = models.DateTimeField(_("dernier signe de vie"))
+
+    class Meta:
+        verbose_name = _("signe de vie")
+        verbose_name_plural = _("signes de vie")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.at:%d/%m/%Y %H:%M:%S}"
+
+
+class IdempotencyKey(models.Model):
+    """The key a form carries (a hidden field drawn when the page is shown): the same key posted
+    twice — a double click, a page sent again — makes one thing, the first one."""
+
+    key = models.UUIDField(_("clé"), unique=True)
+    scope = models.CharField(_("nature"), max_length=64)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+")
+    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE)
+    object_id = models.CharField(max_length=64, blank=True)
+    target = GenericForeignKey("content_type", "object_id")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("clé d'envoi unique")
+        verbose_name_plural = _("clés d'envoi unique")
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

@@ -181,8 +181,26 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing never waits for a broker that is down: the outbox keeps the work and the relay
+# publishes it later. A message unacknowledged by a killed worker comes back after 30 minutes
+# (longer than any task); long before that, the next worker to start takes the work up again
+# from the outbox.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 1800, "socket_connect_timeout": 1, "socket_timeout": 5,
+    # one immediate second try (a pooled connection that died with a Redis restart), no more
+    "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 5}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "relay-outbox": {"task": "cnas.tasks.relay_outbox", "schedule": 30.0},
+    "heartbeat": {"task": "cnas.tasks.heartbeat", "schedule": 30.0},
+    "purge-finished-work": {
+        "task": "cnas.tasks.purge_finished_work",
+        "schedule": crontab(hour=3, minute=37),
+    },
     "clear-expired-sessions": {
         "task": "cnas.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
@@ -198,6 +216,14 @@ CELERY_BEAT_SCHEDULE = {
     "cos-coverage": {
         "task": "cos.tasks.sync_cos_coverage",
         "schedule": crontab(hour=1, minute=5),
+    },
+    "resume-unfinished-imports": {
+        "task": "adhesions.tasks.resume_unfinished_imports",
+        "schedule": crontab(minute="*/10"),
+    },
+    "resume-missing-letters": {
+        "task": "prestations.tasks.resume_missing_letters",
+        "schedule": crontab(minute="*/10"),
     },
     "resume-unfinished-campaigns": {
         "task": "adhesions.tasks.resume_unfinished_campaigns",
@@ -243,7 +269,7 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_REDIRECT_EXEMPT = [r"^sante/$"]  # the container's health probe speaks plain HTTP
+    SECURE_REDIRECT_EXEMPT = [r"^sante/(web/)?$"]  # the container's health probe speaks plain HTTP
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -12,6 +12,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("", views.home, name="home"),
     path("sante/", views.health, name="health"),
+    path("sante/web/", views.liveness, name="liveness"),
     path("accounts/", include("allauth.urls")),
     path("", include("adhesions.urls_public")),
     path("compte/", include("accounts.urls")),

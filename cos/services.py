@@ -16,8 +16,7 @@ from accounts.models import Agent, FamilyMember
 from adhesions.coverage import sync_adherent_coverage
 from adhesions.models import Adherent, Coverage, Employment
 from adhesions.services.structures import open_adhesion
-from cnas import audit
-from cnas.tasks import send_email
+from cnas import audit, outbox
 from cos.coverage import sync_cos_coverage
 from cos.models import (
     Convention,
@@ -271,7 +270,7 @@ def _tell_promoted(registration: Registration, action: LocalAction) -> None:
     context = {"registration": registration, "action": action, "portal": settings.PORTAL_NAME}
     subject = render_to_string("cos/email/promoted_subject.txt", context).strip()
     body = render_to_string("cos/email/promoted_body.txt", context)
-    transaction.on_commit(lambda: send_email.delay(subject=subject, body=body, to=[email]))
+    outbox.enqueue("cnas.tasks.send_email", subject=subject, body=body, to=[email])
 
 
 @transaction.atomic

@@ -18,7 +18,8 @@ from adhesions import selectors
 from adhesions.access import COS_ADMIN, get_managed_adherent_or_404, require_some_adherent
 from adhesions.models import Adherent, Employment
 from cnas import exports
-from cnas.forms import MoneyField
+from cnas.forms import DateField, MoneyField
+from cnas.idempotency import once
 from cnas.pdf import render_pdf
 from cnas.private_files import check_upload
 from cos import services
@@ -71,8 +72,8 @@ def home(request, association):
 class MemberForm(forms.Form):
     employer = forms.ModelChoiceField(label=gettext_lazy("Employeur"), queryset=Adherent.objects.none())
     employee_number = forms.CharField(label=gettext_lazy("Matricule"), max_length=32)
-    birth_date = forms.DateField(label=gettext_lazy("Date de naissance"), widget=DateInput())
-    joined_on = forms.DateField(label=gettext_lazy("Adhérent depuis le"), widget=DateInput())
+    birth_date = DateField(label=gettext_lazy("Date de naissance"), widget=DateInput())
+    joined_on = DateField(label=gettext_lazy("Adhérent depuis le"), widget=DateInput())
 
     def __init__(self, *args, cos, **kwargs):
         super().__init__(*args, **kwargs)
@@ -102,12 +103,12 @@ class FeeForm(forms.Form):
             raise forms.ValidationError(_("Enregistrez la cotisation de %(a)s, %(b)s ou %(c)s.") % {
                 "a": current - 1, "b": current, "c": current + 1})
         return year
-    paid_on = forms.DateField(label=gettext_lazy("Payée le"), widget=DateInput())
+    paid_on = DateField(label=gettext_lazy("Payée le"), widget=DateInput())
     means = forms.ChoiceField(label=gettext_lazy("Moyen"), choices=MemberFee.Means.choices)
 
 
 class EndForm(forms.Form):
-    left_on = forms.DateField(label=gettext_lazy("Date de départ"), widget=DateInput())
+    left_on = DateField(label=gettext_lazy("Date de départ"), widget=DateInput())
     reason = forms.CharField(label=gettext_lazy("Motif"), max_length=200, required=False)
 
 
@@ -118,8 +119,10 @@ def members(request, association):
     form = MemberForm(request.POST or None, cos=association, initial={"joined_on": today})
     if request.method == "POST" and form.is_valid():
         try:
-            member = services.add_member(actor=request.user, cos=association, agent=form.cleaned_data["agent"],
-                                         joined_on=form.cleaned_data["joined_on"])
+            member = once(request, scope="cos.member_add",
+                          create=lambda: services.add_member(actor=request.user, cos=association,
+                                                             agent=form.cleaned_data["agent"],
+                                                             joined_on=form.cleaned_data["joined_on"]))[0]
         except ValidationError as exc:
             _errors_into(form, exc)
         else:
@@ -153,7 +156,8 @@ def member(request, association, member: int):
         if form.is_valid():
             try:
                 if form is fee_form:
-                    services.record_fee(actor=request.user, member=record, **form.cleaned_data)
+                    once(request, scope="cos.fee",
+                         create=lambda: services.record_fee(actor=request.user, member=record, **form.cleaned_data))
                     messages.success(request, _("Cotisation enregistrée."))
                 else:
                     services.end_membership(actor=request.user, member=record, **form.cleaned_data)
@@ -173,8 +177,8 @@ def member(request, association, member: int):
 
 class ConventionForm(forms.Form):
     employer = forms.ModelChoiceField(label=gettext_lazy("Employeur"), queryset=Adherent.objects.none())
-    signed_on = forms.DateField(label=gettext_lazy("Signée le"), widget=DateInput())
-    start_date = forms.DateField(label=gettext_lazy("Date d'effet"), widget=DateInput())
+    signed_on = DateField(label=gettext_lazy("Signée le"), widget=DateInput())
+    start_date = DateField(label=gettext_lazy("Date d'effet"), widget=DateInput())
     signed_pdf = forms.FileField(label=gettext_lazy("Convention signée (PDF)"))
 
     def __init__(self, *args, cos, **kwargs):
@@ -196,7 +200,8 @@ def convention(request, association):
     form = ConventionForm(request.POST or None, request.FILES or None, cos=association)
     if request.method == "POST" and form.is_valid():
         try:
-            services.sign_convention(actor=request.user, cos=association, **form.cleaned_data)
+            once(request, scope="cos.convention",
+                 create=lambda: services.sign_convention(actor=request.user, cos=association, **form.cleaned_data))
         except ValidationError as exc:
             _errors_into(form, exc)
         else:
@@ -225,7 +230,9 @@ class ActionForm(forms.ModelForm):
 def actions(request, association):
     form = ActionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        action = services.create_action(actor=request.user, cos=association, **form.cleaned_data)
+        action = once(request, scope="cos.action_create",
+                      create=lambda: services.create_action(actor=request.user,
+                                                            cos=association, **form.cleaned_data))[0]
         messages.success(request, _("Action créée."))
         return redirect("cos:action", pk=association.pk, action=action.pk)
     return render(request, "cos/actions.html", {"association": association, "form": form,
@@ -320,10 +327,10 @@ def espace_register(request, action: int):
     if member is None:
         raise Http404
     try:
-        registration = services.register(
+        registration = once(request, scope="cos.register", create=lambda: services.register(
             actor=request.user, action=record, member=member,
             family_member_ids=[int(pk) for pk in request.POST.getlist("family") if pk.isascii() and pk.isdigit()],
-            include_member=request.POST.get("me") == "on")
+            include_member=request.POST.get("me") == "on"))[0]
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -399,7 +406,10 @@ def member_import(request, association):
 
     form = MemberFileForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        record = services.upload_member_file(actor=request.user, cos=association, uploaded=form.cleaned_data["file"])
+        record = once(request, scope="cos.member_import",
+                      create=lambda: services.upload_member_file(actor=request.user,
+                                                                 cos=association,
+                                                                 uploaded=form.cleaned_data["file"]))[0]
         return redirect("cos:member_import_detail", pk=association.pk, imp=record.pk)
     history = RosterImport.objects.filter(adherent=association, kind=RosterImport.Kind.COS_MEMBERS)[:20]
     return render(request, "cos/member_import.html", {"association": association, "form": form, "history": history})

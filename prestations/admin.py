@@ -89,6 +89,8 @@ class DocumentInline(TabularInline):
 
     @admin.display(description=_("voir"))
     def view(self, obj):
+        if obj.pk is None:  # a row a hand-made POST added: nothing to open
+            return "—"
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>',
                            reverse("admin:prestations_demande_document", args=[obj.demande_id, obj.pk]),
                            _("Ouvrir"))

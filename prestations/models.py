@@ -237,6 +237,10 @@ class Demande(models.Model):
             # A double payment cannot happen: one granted request per agent, prestation and event.
             models.UniqueConstraint(fields=["agent", "prestation", "event_key"],
                                     condition=Q(status__in=["accepted", "paid"]), name="demande_granted_once"),
+            # Two sends of the same once-per-event request at the same moment: one open request.
+            models.UniqueConstraint(fields=["agent", "prestation", "event_key"],
+                                    condition=Q(status__in=["submitted", "awaiting_attestation", "awaiting_documents"]),
+                                    name="demande_open_once"),
             models.CheckConstraint(condition=~Q(status__in=["accepted", "paid"]) | Q(amount_granted__gte=0),
                                    name="demande_granted_has_amount"),
             models.CheckConstraint(condition=~Q(status="refused") | ~Q(refusal_reason=""),

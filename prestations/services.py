@@ -8,18 +8,17 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Agent, FamilyMember
-from cnas import audit, locks
+from cnas import audit, locks, outbox
 from cnas.money import round_cents
 from cnas.pdf import render_pdf
 from cnas.private_files import check_upload
-from cnas.tasks import send_email
 from prestations.eligibility import Verdict, evaluate
 from prestations.models import Demande, DemandeDocument, DemandeEvent, DocumentKind, PaymentBatch, Prestation
 
@@ -45,7 +44,7 @@ def _notify(demande: Demande) -> None:
                "link": settings.SITE_URL.rstrip("/") + reverse("espace:demande", args=[demande.pk])}
     subject = render_to_string("prestations/email/status_subject.txt", context).strip()
     body = render_to_string("prestations/email/status_body.txt", context)
-    transaction.on_commit(lambda: send_email.delay(subject=subject, body=body, to=[email]))
+    outbox.enqueue("cnas.tasks.send_email", subject=subject, body=body, to=[email])
 
 
 def _locked(demande: Demande) -> Demande:
@@ -151,7 +150,11 @@ def submit(*, actor, demande: Demande) -> Demande:
         else S.SUBMITTED
     if not resumed:
         demande.submitted_at = timezone.now()
-    demande.save()
+    try:
+        with transaction.atomic():
+            demande.save()
+    except IntegrityError as exc:  # the same request sent at the same moment from another page
+        raise ValidationError(_("Une demande est déjà en cours pour cet événement.")) from exc
     _event(demande, actor=actor, text=_("Pièces complétées.") if resumed else _("Demande déposée."))
     audit.record(actor=actor, action="demande.submit", target=demande, changes={"montant": str(verdict.amount)})
     _notify(demande)
@@ -231,9 +234,9 @@ def assign(*, actor, demande: Demande) -> Demande:
 def _decide(demande: Demande, *, actor, status: str, text: str) -> None:
     demande.status, demande.decided_at, demande.decided_by = status, timezone.now(), _user(actor)
     _event(demande, actor=actor, text=text)
-    from prestations import tasks
 
-    transaction.on_commit(lambda: tasks.render_decision.delay(demande.pk))
+    outbox.enqueue("prestations.tasks.render_decision", demande_id=demande.pk,
+                   dedupe_key=f"render_decision:{demande.pk}")
     _notify(demande)
 
 
@@ -297,14 +300,27 @@ def ask_documents(*, actor, demande: Demande, message: str) -> Demande:
 def render_decision(*, demande_id: int) -> None:
     """Worker side: the decision letter, once (a second run changes nothing)."""
     with transaction.atomic():
-        demande = (Demande.objects.select_for_update(skip_locked=True, of=("self",))
-                   .select_related("agent", "prestation", "adherent", "child")
-                   .filter(pk=demande_id, decision_pdf="", status__in=[S.ACCEPTED, S.REFUSED, S.PAID]).first())
+        wanted = Demande.objects.filter(pk=demande_id, decision_pdf="", status__in=[S.ACCEPTED, S.REFUSED, S.PAID])
+        demande = (wanted.select_for_update(skip_locked=True, of=("self",))
+                   .select_related("agent", "prestation", "adherent", "child").first())
         if demande is None:
+            if wanted.exists():  # somebody holds the row (a second click, a batch being prepared)
+                raise outbox.TryLater(seconds=5)
             return
         content = render_pdf("prestations/pdf/decision.html", {"demande": demande, "today": timezone.localdate()})
         demande.decision_pdf.save(f"decision-{demande.pk}.pdf", ContentFile(content), save=False)
         demande.save(update_fields=["decision_pdf"])
+
+
+def resume_missing_letters() -> int:
+    """At a worker's start and from beat: every decided request without its letter has the letter's
+    work waiting in the outbox (a decision older than the outbox, or whose work was lost)."""
+    resumed = 0
+    missing = Demande.objects.filter(decision_pdf="", status__in=[S.ACCEPTED, S.REFUSED, S.PAID])
+    for pk in missing.values_list("pk", flat=True).iterator():
+        resumed += outbox.ensure("prestations.tasks.render_decision", demande_id=pk,
+                                 dedupe_key=f"render_decision:{pk}") is not None
+    return resumed
 
 
 # --- Payment --------------------------------------------------------------------------------

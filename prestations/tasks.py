@@ -3,6 +3,7 @@
 import datetime
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.core import mail
 from django.db.models import F
@@ -15,6 +16,22 @@ from prestations import services
 @shared_task(acks_late=True)
 def render_decision(demande_id: int) -> None:
     services.render_decision(demande_id=demande_id)
+
+
+@shared_task
+def resume_missing_letters() -> int:
+    return services.resume_missing_letters()
+
+
+@worker_ready.connect
+def _letters_after_start(sender=None, **kwargs):
+    """A worker that (re)starts makes sure every decision has its letter on the way."""
+    from django.db import close_old_connections
+
+    try:
+        services.resume_missing_letters()
+    finally:
+        close_old_connections()
 
 
 @shared_task

@@ -16,7 +16,8 @@ from accounts.forms import BankDetailsForm, DateInput, TaxDeclarationForm
 from accounts.models import FamilyMember, TaxDeclaration
 from adhesions import selectors
 from cnas import private_files
-from cnas.forms import MoneyField
+from cnas.forms import DateField, MoneyField
+from cnas.idempotency import once
 from prestations import services
 from prestations.eligibility import evaluate
 from prestations.models import Demande, Prestation
@@ -55,7 +56,7 @@ def catalogue(request):
 class SimulationForm(forms.Form):
     child = forms.ModelChoiceField(label=gettext_lazy("Enfant concerné"), queryset=FamilyMember.objects.none(),
                                    required=False, empty_label="—")
-    event_date = forms.DateField(label=gettext_lazy("Date de l'événement"), required=False, widget=DateInput())
+    event_date = DateField(label=gettext_lazy("Date de l'événement"), required=False, widget=DateInput())
     expense = MoneyField(label=gettext_lazy("Montant de la dépense (€)"), required=False, min_value=Decimal("0.01"))
 
     def __init__(self, *args, agent, prestation, **kwargs):
@@ -80,7 +81,10 @@ def prestation_detail(request, code: str):
                        event_date=data.get("event_date"), expense=data.get("expense"))
     if request.method == "POST" and form.is_valid():
         try:
-            demande = services.save_draft(actor=request.user, agent=request.agent, prestation=prestation, **data)
+            demande = once(request, scope="demande.draft",
+                           create=lambda: services.save_draft(actor=request.user,
+                                                              agent=request.agent, prestation=prestation,
+                                                              **data))[0]
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -172,8 +176,8 @@ def demande_document(request, pk: int):
             for error in errors:
                 messages.error(request, error)
         return _back(demande)
-    return _run(request, demande, lambda: services.add_document(actor=request.user, demande=demande,
-                                                                **form.service_arguments()),
+    return _run(request, demande, lambda: once(request, scope="demande.document", create=lambda: services.add_document(
+        actor=request.user, demande=demande, **form.service_arguments())),
                 done=_("Pièce ajoutée."))
 
 
@@ -199,7 +203,10 @@ def demande_message(request, pk: int):
     demande = get_own_demande_or_404(request, pk)
     form = MessageForm(request.POST)
     if form.is_valid():
-        services.post_message(actor=request.user, demande=demande, text=form.cleaned_data["text"], from_staff=False)
+        once(request, scope="demande.message",
+             create=lambda: services.post_message(actor=request.user,
+                                                  demande=demande, text=form.cleaned_data["text"],
+                                                  from_staff=False))
         messages.success(request, _("Message envoyé à l'instructeur."))
     else:
         messages.error(request, _("Le message est vide."))

@@ -25,9 +25,11 @@ def _celery_eager():
     yield
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def celery_worker_thread(django_db_setup, django_db_blocker):
-    """A real Celery worker (thread, solo pool) consuming from the real Redis broker."""
+    """A real Celery worker (thread, solo pool) consuming from the real Redis broker, for the test
+    that asks for it only (the tests that start worker processes, or that keep messages unread,
+    must not find one consuming behind their back)."""
     from celery.contrib.testing.worker import start_worker
 
     celery_app.conf.task_always_eager = False
@@ -38,6 +40,14 @@ def celery_worker_thread(django_db_setup, django_db_blocker):
             yield worker
     finally:
         celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def not_eager():
+    """Tasks go to the real broker (for a worker process the test starts)."""
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.task_always_eager = True
 
 
 @pytest.fixture

@@ -27,16 +27,17 @@ from cnas.admin import (
     PrivateFileAdminMixin,
     ReadOnlyAdminMixin,
 )
+from cnas.forms import DateField
 
 
 class CorrectEmploymentForm(django_forms.Form):
     employee_number = django_forms.CharField(label=_("Matricule"), max_length=32)
-    start_date = django_forms.DateField(label=_("Date d'entrée"), widget=AdminDateWidget())
+    start_date = DateField(label=_("Date d'entrée"), widget=AdminDateWidget())
     reason = django_forms.CharField(label=_("Motif de la correction"), widget=django_forms.Textarea(attrs={"rows": 2}))
 
 
 class EndEmploymentForm(django_forms.Form):
-    end_date = django_forms.DateField(label=_("Date de sortie (dernier jour)"), widget=AdminDateWidget())
+    end_date = DateField(label=_("Date de sortie (dernier jour)"), widget=AdminDateWidget())
     end_reason = django_forms.ChoiceField(label=_("Motif de sortie"), choices=[
         c for c in Employment.EndReason.choices if c[0] != Employment.EndReason.OTHER])
     comment = django_forms.CharField(label=_("Commentaire"), required=False,

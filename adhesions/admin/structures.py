@@ -23,6 +23,7 @@ from cnas.admin import (
     ReadOnlyAdminMixin,
     TabularInline,
 )
+from cnas.forms import DateField
 
 
 @admin.register(Region)
@@ -95,9 +96,6 @@ class AdherentAdmin(ObjectActionsMixin, RegionScopedAdmin, AuditedModelAdmin):
         else:
             obj.pk = services.create_adherent(actor=request.user, **data).pk
 
-    def save_related(self, request, form, formsets, change):
-        pass  # the inlines are read-only
-
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Motif"), widget=forms.Textarea(attrs={"rows": 3}),
@@ -105,17 +103,17 @@ class ReasonForm(forms.Form):
 
 
 class EndAdhesionForm(ReasonForm):
-    end_date = forms.DateField(label=_("Dernier jour couvert"), widget=AdminDateWidget())
+    end_date = DateField(label=_("Dernier jour couvert"), widget=AdminDateWidget())
     field_order = ["end_date", "reason"]
 
 
 class SuspendAdhesionForm(ReasonForm):
-    from_date = forms.DateField(label=_("Suspendue à partir du"), widget=AdminDateWidget())
+    from_date = DateField(label=_("Suspendue à partir du"), widget=AdminDateWidget())
     field_order = ["from_date", "reason"]
 
 
 class ResumeAdhesionForm(forms.Form):
-    on = forms.DateField(label=_("Reprise le"), widget=AdminDateWidget())
+    on = DateField(label=_("Reprise le"), widget=AdminDateWidget())
     reason = forms.CharField(label=_("Motif"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 

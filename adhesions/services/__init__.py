@@ -25,6 +25,7 @@ from adhesions.services.imports import (
     create_roster_import,
     import_roster_now,
     plan_for,
+    resume_unfinished_imports,
 )
 from adhesions.services.invitations import (
     accept_invitation,
@@ -111,6 +112,7 @@ __all__ = [
     "render_single_call",
     "resume_adhesion",
     "resume_unfinished_campaigns",
+    "resume_unfinished_imports",
     "retry_failed_chunks",
     "run_campaign_now",
     "send_invitations",

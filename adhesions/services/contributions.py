@@ -19,7 +19,7 @@ from adhesions.models import (
     ContributionScale,
 )
 from adhesions.services._common import _user
-from cnas import audit
+from cnas import audit, outbox
 from cnas.money import round_cents
 from cnas.pdf import render_pdf
 
@@ -37,9 +37,9 @@ def start_campaign(*, actor, scale: ContributionScale) -> Campaign:
         campaign.finished_at = None
         campaign.save(update_fields=["status", "finished_at"])
     audit.record(actor=actor, action="campaign.start" if created else "campaign.restart", target=campaign)
-    from adhesions import tasks
 
-    transaction.on_commit(lambda: tasks.compute_campaign.delay(campaign.pk))
+    outbox.enqueue("adhesions.tasks.compute_campaign", campaign_id=campaign.pk,
+                   dedupe_key=f"compute_campaign:{campaign.pk}")
     return campaign
 
 
@@ -131,28 +131,28 @@ def retry_failed_chunks(*, actor, campaign: Campaign) -> int:
         campaign.status, campaign.finished_at = Campaign.Status.RENDERING, None
         campaign.save(update_fields=["status", "finished_at"])
         audit.record(actor=actor, action="campaign.retry", target=campaign, changes={"lots": len(failed)})
-        from adhesions import tasks
 
-        transaction.on_commit(lambda: [tasks.render_chunk.delay(pk) for pk in failed])
+        for pk in failed:
+            outbox.enqueue("adhesions.tasks.render_chunk", chunk_id=pk, dedupe_key=f"render_chunk:{pk}")
     return len(failed)
 
 
 def resume_unfinished_campaigns(*, idle_for: datetime.timedelta | None = None) -> int:
     """Put unfinished campaigns back on their way: at a worker's start (everything left), and
     from beat (only what has not moved for ``idle_for``). Nothing done is done again."""
-    from adhesions import tasks
 
     resumed = 0
     for campaign in Campaign.objects.filter(status__in=[Campaign.Status.COMPUTING, Campaign.Status.RENDERING]):
         if campaign.status == Campaign.Status.COMPUTING:
-            tasks.compute_campaign.delay(campaign.pk)
+            outbox.enqueue("adhesions.tasks.compute_campaign", campaign_id=campaign.pk,
+                           dedupe_key=f"compute_campaign:{campaign.pk}")
             resumed += 1
             continue
         chunks = campaign.chunks.filter(status__in=[CampaignChunk.Status.PENDING, CampaignChunk.Status.RUNNING])
         if idle_for is not None:
             chunks = chunks.filter(updated_at__lt=timezone.now() - idle_for)
         for chunk_id in chunks.values_list("id", flat=True):
-            tasks.render_chunk.delay(chunk_id)
+            outbox.enqueue("adhesions.tasks.render_chunk", chunk_id=chunk_id, dedupe_key=f"render_chunk:{chunk_id}")
             resumed += 1
     return resumed
 
@@ -204,15 +204,17 @@ def regularise(*, actor, adherent: Adherent, year: int, reason: str = "") -> Con
     )
     audit.record(actor=actor, action="call.regularise", target=call, reason=reason,
                  changes={"dû": str(due), "déjà appelé": str(due - difference), "régularisation": str(difference)})
-    from adhesions import tasks
 
-    transaction.on_commit(lambda: tasks.render_single_call.delay(call.pk))
+    outbox.enqueue("adhesions.tasks.render_single_call", call_id=call.pk, dedupe_key=f"render_call:{call.pk}")
     return call
 
 
 def render_single_call(*, call_id: int) -> None:
     with transaction.atomic():
-        call = (ContributionCall.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("adherent", "regularises").filter(pk=call_id, pdf="").first())
+        wanted = ContributionCall.objects.filter(pk=call_id, pdf="")
+        call = (wanted.select_for_update(skip_locked=True, of=("self",))
+                .select_related("adherent", "regularises").first())
         if call is not None:
             render_call(call)
+        elif wanted.exists():  # another worker is rendering it: it will be there, or we try again
+            raise outbox.TryLater(seconds=5)

@@ -15,7 +15,7 @@ from adhesions.models import (
 from adhesions.roster_file import RosterFileError, parse_table
 from adhesions.roster_plan import Plan, apply_plan, build_plan
 from adhesions.services.roster import _roster_lock
-from cnas import audit
+from cnas import audit, outbox
 from cnas.private_files import sha256_of
 
 MAX_ROSTER_FILE_SIZE = 10 * 1024 * 1024
@@ -33,9 +33,8 @@ def create_roster_import(*, actor, adherent: Adherent, uploaded, is_complete: bo
     )
     audit.record(actor=actor, action="roster_import.upload", target=record,
                  changes={"fichier": record.original_name, "complet": is_complete})
-    from adhesions import tasks
 
-    transaction.on_commit(lambda: tasks.check_roster_import.delay(record.pk))
+    outbox.enqueue("adhesions.tasks.check_roster_import", import_id=record.pk, dedupe_key=f"check_import:{record.pk}")
     return record
 
 
@@ -93,9 +92,8 @@ def confirm_roster_import(*, actor, record: RosterImport) -> RosterImport:
     record.applied_by = actor if getattr(actor, "is_authenticated", False) else None
     record.save(update_fields=["status", "applied_by"])
     audit.record(actor=actor, action="roster_import.confirm", target=record)
-    from adhesions import tasks
 
-    transaction.on_commit(lambda: tasks.apply_roster_import.delay(record.pk))
+    outbox.enqueue("adhesions.tasks.apply_roster_import", import_id=record.pk, dedupe_key=f"apply_import:{record.pk}")
     return record
 
 
@@ -139,6 +137,21 @@ def apply_roster_import(*, import_id: int) -> RosterImport:
     record = RosterImport.objects.get(pk=import_id)
     _progress(record, 100)
     return record
+
+
+def resume_unfinished_imports() -> int:
+    """At a worker's start and from beat: every import left pending, checking or applying has its
+    work waiting in the outbox (an import older than the outbox, or whose work was lost)."""
+    resumed = 0
+    unfinished = RosterImport.objects.filter(status__in=[RosterImport.Status.PENDING, RosterImport.Status.CHECKING,
+                                                         RosterImport.Status.APPLYING])
+    for pk, status in unfinished.values_list("pk", "status"):
+        if status == RosterImport.Status.APPLYING:
+            item = outbox.ensure("adhesions.tasks.apply_roster_import", import_id=pk, dedupe_key=f"apply_import:{pk}")
+        else:
+            item = outbox.ensure("adhesions.tasks.check_roster_import", import_id=pk, dedupe_key=f"check_import:{pk}")
+        resumed += item is not None
+    return resumed
 
 
 class RosterChanged(Exception):

@@ -20,7 +20,7 @@ from adhesions.models import (
 )
 from adhesions.services._common import _user
 from adhesions.services.structures import appoint_manager
-from cnas import audit
+from cnas import audit, outbox
 
 INVITATION_SALT = "adhesions.invitation"
 
@@ -40,11 +40,10 @@ def invitation_from_token(token: str) -> Invitation | None:
 
 
 def _send_on_commit(ids: list[int]) -> None:
-    from adhesions import tasks
 
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
-        transaction.on_commit(lambda chunk=chunk: tasks.send_invitations.delay(chunk))
+        outbox.enqueue("adhesions.tasks.send_invitations", invitation_ids=chunk)
 
 
 def invitable_agents(adherent: Adherent):

@@ -4,7 +4,6 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -19,7 +18,7 @@ from adhesions.models import (
 )
 from adhesions.services._common import _user
 from adhesions.statements import read_statement
-from cnas import audit
+from cnas import audit, outbox
 from cnas.money import round_cents
 
 
@@ -98,7 +97,7 @@ def send_reminders(*, today: datetime.date | None = None) -> int:
                 subject = render_to_string("adhesions/email/reminder_subject.txt", context).strip()
                 body = render_to_string("adhesions/email/reminder_body.txt", context)
                 if recipients:
-                    transaction.on_commit(lambda s=subject, b=body, r=recipients: mail.send_mail(s, b, None, r))
+                    outbox.enqueue("cnas.tasks.send_email", subject=subject, body=body, to=recipients)
                 audit.record(actor=None, action=f"call.reminder{level}", target=call,
                              changes={"solde": str(call.balance)})
                 sent += 1

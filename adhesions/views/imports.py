@@ -19,6 +19,7 @@ from adhesions.forms import (
 from adhesions.models import RosterImport
 from adhesions.views._common import _form_errors_from, correspondent_view
 from cnas import private_files
+from cnas.idempotency import once
 
 
 @correspondent_view
@@ -27,9 +28,10 @@ def imports(request, adherent):
     form = RosterImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            record = services.create_roster_import(actor=request.user, adherent=adherent,
+            record = once(request, scope="roster_import.upload",
+                          create=lambda: services.create_roster_import(actor=request.user, adherent=adherent,
                                                    uploaded=form.cleaned_data["file"],
-                                                   is_complete=form.cleaned_data["is_complete"])
+                                                   is_complete=form.cleaned_data["is_complete"]))[0]
         except ValidationError as exc:
             _form_errors_from(exc, form)
         else:

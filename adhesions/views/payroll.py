@@ -14,6 +14,7 @@ from adhesions.forms import (
 )
 from adhesions.models import PayrollDeclaration
 from adhesions.views._common import _form_errors_from, correspondent_view
+from cnas.idempotency import once
 
 
 @correspondent_view
@@ -25,7 +26,8 @@ def payroll(request, adherent):
     form = PayrollDeclarationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.declare_payroll(actor=request.user, adherent=adherent, **form.cleaned_data)
+            once(request, scope="payroll.declare",
+                 create=lambda: services.declare_payroll(actor=request.user, adherent=adherent, **form.cleaned_data))
         except ValidationError as exc:
             _form_errors_from(exc, form)
         else:

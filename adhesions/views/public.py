@@ -17,6 +17,8 @@ from accounts.forms import DateInput
 from accounts.models import Agent, User
 from adhesions import services
 from adhesions.models import AdherentCategory, AdherentKind, MembershipApplication
+from cnas.forms import DateField
+from cnas.idempotency import once
 from cnas.private_files import check_upload
 from cnas.validators import compact_siret, validate_siret
 
@@ -63,7 +65,7 @@ class AttachForm(forms.Form):
                             help_text=gettext_lazy("14 chiffres, sur votre bulletin de paie."))
     employee_number = forms.CharField(label=gettext_lazy("Votre matricule"), max_length=32,
                                       help_text=gettext_lazy("Sur votre bulletin de paie."))
-    birth_date = forms.DateField(label=gettext_lazy("Votre date de naissance"), widget=DateInput())
+    birth_date = DateField(label=gettext_lazy("Votre date de naissance"), widget=DateInput())
 
     def clean_siret(self):
         value = compact_siret(self.cleaned_data["siret"])
@@ -170,7 +172,7 @@ def apply_for_membership(request):
     form = ApplicationForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.submit_application(**form.cleaned_data)
+            once(request, scope="application.submit", create=lambda: services.submit_application(**form.cleaned_data))
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)

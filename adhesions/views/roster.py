@@ -21,6 +21,7 @@ from adhesions.forms import (
 from adhesions.models import Coverage, Employment, Invitation
 from adhesions.views._common import _form_errors_from, correspondent_view
 from cnas import exports
+from cnas.idempotency import once
 from cnas.models import AuditEntry
 
 ROSTER_PAGE_SIZE = 50
@@ -82,9 +83,9 @@ def roster_add(request, adherent):
     form = RosterEntryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            employment = services.hire_agent(
+            employment = once(request, scope="roster.hire", create=lambda: services.hire_agent(
                 actor=request.user, employer=adherent, employee_number=form.cleaned_data["employee_number"],
-                start_date=form.cleaned_data["start_date"], **form.identity())
+                start_date=form.cleaned_data["start_date"], **form.identity()))[0]
         except ValidationError as exc:
             _form_errors_from(exc, form)
         else:

@@ -19,6 +19,7 @@ from adhesions.forms import (
 )
 from adhesions.models import Invitation
 from adhesions.views._common import _form_errors_from, correspondent_view
+from cnas.idempotency import once
 
 
 @login_required
@@ -52,7 +53,9 @@ def correspondents(request, adherent):
     form = InviteCorrespondentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.invite_correspondent(actor=request.user, adherent=adherent, email=form.cleaned_data["email"])
+            once(request, scope="invitation.correspondent",
+                 create=lambda: services.invite_correspondent(actor=request.user,
+                                                              adherent=adherent, email=form.cleaned_data["email"]))
         except ValidationError as exc:
             _form_errors_from(exc, form)
         else:

@@ -23,3 +23,13 @@ def change(value):
 def abs_euros(amount):
     """{{ -12.5|abs_euros }} -> 12,50 € (a credit said in words, its amount without the sign)."""
     return format_euros(abs(amount)) if amount is not None else ""
+
+
+@register.simple_tag
+def idempotency_field():
+    """{% idempotency_field %}: the hidden key that makes a double click create one thing."""
+    from django.utils.html import format_html
+
+    from cnas.idempotency import FIELD, new_key
+
+    return format_html('<input type="hidden" name="{}" value="{}">', FIELD, new_key())

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from adhesions import services
 from adhesions.models import Campaign, CampaignChunk, ContributionCall, ContributionScale, PayrollDeclaration
+from cnas.models import OutboxItem
 from tests import factories
 from tests.conftest import enroll_totp
 
@@ -99,9 +100,10 @@ def test_a_failed_chunk_is_retried_alone(scale, world, django_capture_on_commit_
     original = services.contributions.render_pdf
     monkeypatch.setattr(services.contributions, "render_pdf",
                         lambda *a, **k: (_ for _ in ()).throw(OSError("disque plein")))
-    with pytest.raises(OSError):
-        run(scale, django_capture_on_commit_callbacks)
+    run(scale, django_capture_on_commit_callbacks)  # the worker does not crash: the chunk fails, alone
     campaign = Campaign.objects.get()
+    failed = OutboxItem.objects.get(task="adhesions.tasks.render_chunk")
+    assert failed.completed_at is None and failed.attempts == 1 and "disque plein" in failed.last_error
     assert campaign.status == Campaign.Status.FAILED
     chunk = campaign.chunks.get()
     assert chunk.status == CampaignChunk.Status.FAILED and "disque plein" in chunk.error

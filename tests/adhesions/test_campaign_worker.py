@@ -3,50 +3,18 @@ finishes with every call computed and rendered exactly once (a real `celery work
 process on the real Redis broker)."""
 
 import datetime
-import os
 import random
 import signal
-import subprocess
-import sys
-import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from adhesions import demo, services
 from adhesions.models import Campaign, ContributionCall, ContributionScale
 from cnas.celery import app
+from tests.workers import start_worker, stop_worker, wait
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
-
-
-def start_worker() -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-           "REDIS_URL": settings.REDIS_URL, "PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT)}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "cnas", "worker", "--pool=solo",
-                             "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def wait(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture
-def not_eager():
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = True
 
 
 def test_campaign_survives_a_killed_worker(not_eager):
@@ -71,11 +39,7 @@ def test_campaign_survives_a_killed_worker(not_eager):
         worker = start_worker()  # its start puts the unfinished campaign back on its way
         wait(lambda: Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DONE, 120, "the campaign")
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop_worker(worker)
     calls = ContributionCall.objects.filter(campaign=campaign)
     assert calls.count() == total == len({s.siret for s in specs})
     assert set(calls.values_list("render_count", flat=True)) == {1}  # each exactly once

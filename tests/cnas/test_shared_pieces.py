@@ -60,7 +60,7 @@ def test_audit_record_and_history_query():
 
 @pytest.mark.django_db
 def test_health_endpoint(client):
-    response = client.get("/sante/")
+    response = client.get("/sante/web/")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 

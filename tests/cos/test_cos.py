@@ -2,13 +2,11 @@
 actions with their capacity under concurrent registrations, and the tenant boundaries."""
 
 import datetime
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +18,7 @@ from cos import services
 from cos.coverage import sync_cos_coverage
 from cos.models import CosMember, CosSettings, LocalAction, Registration
 from tests import factories, world
+from tests.workers import at_the_same_moment
 
 D = datetime.date
 TODAY = datetime.date.today()
@@ -182,23 +181,8 @@ def test_capacity_is_never_exceeded_by_concurrent_registrations(tenant_a):
         agent = world.hire(tenant_a.employer, D(2018, 1, 1)).agent
         members.append(services.add_member(actor=None, cos=tenant_a.cos, agent=agent, joined_on=D(2021, 1, 1)))
     action = christmas(tenant_a.cos, capacity=5)
-    barrier = threading.Barrier(len(members))
-    errors = []
-
-    def register(member):
-        try:
-            barrier.wait(timeout=10)
-            services.register(actor=None, action=action, member=member, family_member_ids=[])
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=register, args=(m,)) for m in members]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    _, errors = at_the_same_moment(lambda member: services.register(
+        actor=None, action=action, member=member, family_member_ids=[]), members)
     assert errors == []
     statuses = list(Registration.objects.filter(action=action).values_list("status", flat=True))
     assert statuses.count("confirmed") == 5 and statuses.count("waiting") == 7

@@ -2,40 +2,22 @@
 the same moment never grant more than the yearly ceiling — real concurrent transactions, each
 thread on its own connection."""
 
-import threading
 import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from cnas import locks
 from prestations import services
 from prestations.models import Demande
 from tests.prestations.conftest import prestation, submitted
+from tests.workers import at_the_same_moment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def accept_both_at_once(demandes) -> list[Exception]:
-    barrier = threading.Barrier(len(demandes))
-    errors = []
-
-    def accept(demande):
-        try:
-            barrier.wait(timeout=10)
-            services.accept(actor=None, demande=demande)
-        except Exception as exc:  # reported by the caller
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=accept, args=(d,)) for d in demandes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return errors
+    return at_the_same_moment(lambda demande: services.accept(actor=None, demande=demande), demandes)[1]
 
 
 @pytest.fixture

@@ -35,7 +35,9 @@ def test_roles_are_the_code_and_give_no_personal_data_of_the_framework():
                  .values_list("permissions__content_type__app_label", flat=True))
     assert not labels & {"account", "mfa", "django_celery_beat", "pghistory", "sessions"}
     supervisor = Group.objects.get(name="Superviseur")
-    assert not supervisor.permissions.exclude(codename__startswith="view_").exists()
+    # reads, and relaunches abandoned asynchronous work (which changes no record)
+    assert set(supervisor.permissions.exclude(codename__startswith="view_").values_list("codename", flat=True)) == {
+        "retry_outboxitem"}
     # somebody adding a right by hand in the admin loses it at the next migrate
     extra = Permission.objects.get(codename="delete_adherent")
     supervisor.permissions.add(extra)
