@@ -12,7 +12,7 @@ from accounts.roles import ROLES, ROLES_BY_NAME
 from accounts.scope import RegionScopedAdmin, agents_of_region
 from cnas import outbox
 from cnas.admin import AuditedModelAdmin, PrivateFileAdminMixin, ReadOnlyAdminMixin, TabularInline
-from cnas.models import AuditEntry, Heartbeat, IdempotencyKey, OutboxItem
+from cnas.models import AuditEntry, ExportJob, Heartbeat, IdempotencyKey, OutboxItem
 
 # --- Staff accounts: only administrators, through the services (no escalation) --------------------
 
@@ -261,6 +261,60 @@ class OutboxItemAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     def retry(self, request, queryset):
         count = outbox.retry(actor=request.user, item_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, ngettext("%(n)s travail relancé.", "%(n)s travaux relancés.", count) % {"n": count})
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """« Mes exports »: each staff member sees his own exports, and downloads them for seven days."""
+
+    unscoped = "les exports de leur seul auteur"
+    exportable = False
+    list_display = ("title", "format", "status", "progress_display", "created_at", "download")
+    list_filter = ("status", "format")
+    readonly_fields = ("title", "format", "status", "progress_display", "written", "total", "query", "failure",
+                       "created_at", "finished_at", "download")
+    fields = readonly_fields
+    change_form_template = "admin/cnas/exportjob/change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(author=request.user)  # nobody else's, superusers included
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff and (obj is None or obj.author_id == request.user.pk)
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [path("<int:pk>/telecharger/", self.admin_site.admin_view(self.download_view),
+                     name="cnas_exportjob_download"), *super().get_urls()]
+
+    def download_view(self, request, pk):
+        from django.http import Http404
+
+        from cnas import background_exports, private_files
+
+        job = background_exports.downloadable(user=request.user, job_id=pk)
+        if job is None:
+            raise Http404
+        return private_files.serve(job.file, content_type=background_exports.CONTENT_TYPES[job.format],
+                                   filename=job.file.name.rsplit("/", 1)[-1])
+
+    @admin.display(description=_("avancement"))
+    def progress_display(self, obj):
+        return f"{obj.progress} %"
+
+    @admin.display(description=_("fichier"))
+    def download(self, obj):
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        if obj.status != ExportJob.Status.DONE:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:cnas_exportjob_download", args=[obj.pk]),
+                           _("Télécharger"))
 
 
 @admin.register(IdempotencyKey)

@@ -87,6 +87,30 @@ class AuditedModelAdmin(admin.ModelAdmin):
 
     object_history_template = "admin/cnas/audited_history.html"
     formfield_overrides = FRENCH_AMOUNTS
+    exportable = True  # its list exports, with its filters, through the worker (cnas.background_exports)
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [path("exporter/", self.admin_site.admin_view(self.export_view), name="{}_{}_export".format(*info)),
+                *super().get_urls()]
+
+    def export_view(self, request):
+        """« Exporter » on a list: the worker writes it; the author finds it under « Mes exports »."""
+        from cnas import background_exports
+
+        if request.method != "POST" or not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            job = background_exports.request_export(
+                actor=request.user, model_label=self.model._meta.label, query=request.POST.get("query", ""),
+                export_format=request.POST.get("format", ""))
+        except ValidationError as exc:
+            for message in exc.messages:
+                self.message_user(request, message, messages.ERROR)
+            return redirect(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_changelist")
+        self.message_user(request, _("L'export est en préparation : il sera prêt dans « Mes exports »."),
+                          messages.SUCCESS)
+        return redirect("admin:cnas_exportjob_change", job.pk)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         return safe_autocomplete(super().formfield_for_foreignkey(db_field, request, **kwargs))

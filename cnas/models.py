@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cnas.private_files import private_storage, private_upload_path
+
 
 class AuditEntryQuerySet(models.QuerySet):
     def for_object(self, obj: models.Model) -> "AuditEntryQuerySet":
@@ -114,12 +116,13 @@ class IdempotencyKey(models.Model):
 
     key = models.UUIDField(_("clé"), unique=True)
     scope = models.CharField(_("nature"), max_length=64)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="+")
-    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE)
-    object_id = models.CharField(max_length=64, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("utilisateur"), null=True, blank=True,
+                             on_delete=models.CASCADE, related_name="+")
+    content_type = models.ForeignKey(ContentType, verbose_name=_("nature de l'objet créé"), null=True, blank=True,
+                                     on_delete=models.CASCADE)
+    object_id = models.CharField(_("objet créé"), max_length=64, blank=True)
     target = GenericForeignKey("content_type", "object_id")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("clé d'envoi unique")
@@ -127,3 +130,51 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"
+
+
+
+def upload_to_exports(instance, filename: str) -> str:
+    return private_upload_path("exports", filename)
+
+
+class ExportJob(models.Model):
+    """An admin list exported with its filters by the worker, downloadable by its author only."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("en attente")
+        RUNNING = "running", _("en cours")
+        DONE = "done", _("prêt")
+        FAILED = "failed", _("échec")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("auteur"), on_delete=models.CASCADE,
+                               related_name="exports")
+    model = models.CharField(_("liste"), max_length=100)
+    title = models.CharField(_("intitulé"), max_length=200)
+    query = models.CharField(_("filtres"), max_length=2000, blank=True)
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices, default=Format.CSV)
+    status = models.CharField(_("état"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(_("lignes à écrire"), default=0)
+    written = models.PositiveIntegerField(_("lignes écrites"), default=0)
+    file = models.FileField(_("fichier"), storage=private_storage, upload_to=upload_to_exports, max_length=255,
+                            blank=True)
+    failure = models.TextField(_("erreur"), blank=True)
+    created_at = models.DateTimeField(_("demandé le"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("mes exports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_format_display()}, {self.created_at:%d/%m/%Y %H:%M})"
+
+    @property
+    def progress(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, int(100 * self.written / self.total)) if self.total else 0

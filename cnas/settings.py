@@ -221,6 +221,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "adhesions.tasks.resume_unfinished_imports",
         "schedule": crontab(minute="*/10"),
     },
+    "refresh-indicators": {
+        "task": "prestations.tasks.refresh_indicators",
+        "schedule": crontab(minute="*/10"),
+    },
     "resume-missing-letters": {
         "task": "prestations.tasks.resume_missing_letters",
         "schedule": crontab(minute="*/10"),

@@ -60,6 +60,13 @@ def clear_expired_sessions() -> None:
     call_command("clearsessions")
 
 
+@shared_task(acks_late=True)
+def run_export(job_id: int) -> str:
+    from cnas import background_exports
+
+    return background_exports.run_export(job_id=job_id).status
+
+
 @shared_task
 def purge_finished_work(*, outbox_days: int = 30, key_days: int = 2) -> int:
     """Daily (beat): outbox items finished a month ago, and idempotency keys two days old (a page

@@ -80,8 +80,8 @@ class Convention(models.Model):
     end_date = models.DateField(_("date de fin"), null=True, blank=True)
     signed_pdf = models.FileField(_("convention signée (PDF)"), storage=private_storage,
                                   upload_to=upload_to_conventions, max_length=255)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("créée par"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = _("convention tripartite")
@@ -143,8 +143,8 @@ class MemberFee(models.Model):
     amount = models.DecimalField(_("montant (€)"), **MONEY)
     paid_on = models.DateField(_("payée le"))
     means = models.CharField(_("moyen"), max_length=16, choices=Means.choices)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("enregistrée par"), null=True,
+                                    blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = _("cotisation de membre")
@@ -191,7 +191,8 @@ class Registration(models.Model):
         CANCELLED = "cancelled", _("annulée")
 
     action = models.ForeignKey(LocalAction, on_delete=models.CASCADE, related_name="registrations")
-    member = models.ForeignKey(CosMember, on_delete=models.PROTECT, related_name="registrations")
+    member = models.ForeignKey(CosMember, verbose_name=_("membre"), on_delete=models.PROTECT,
+                               related_name="registrations")
     status = models.CharField(_("statut"), max_length=16, choices=Status.choices)
     seats = models.PositiveSmallIntegerField(_("places"))
     amount = models.DecimalField(_("montant (€)"), **MONEY, default=0)
@@ -214,9 +215,10 @@ class Registration(models.Model):
 class Participant(models.Model):
     """One person of a registration: the member (no household member) or one of his household."""
 
-    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="participants")
-    family_member = models.ForeignKey("accounts.FamilyMember", null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="+")
+    registration = models.ForeignKey(Registration, verbose_name=_("inscription"), on_delete=models.CASCADE,
+                                     related_name="participants")
+    family_member = models.ForeignKey("accounts.FamilyMember", verbose_name=_("membre du foyer"), null=True,
+                                      blank=True, on_delete=models.PROTECT, related_name="+")
     is_child = models.BooleanField(_("enfant"), default=False)
     attended = models.BooleanField(_("présent"), default=False)
 

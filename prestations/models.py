@@ -1,6 +1,8 @@
 """The catalogue and everything ordered from it."""
 
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -227,6 +229,9 @@ class Demande(models.Model):
     batch = models.ForeignKey("PaymentBatch", verbose_name=_("lot de paiement"), null=True, blank=True,
                               on_delete=models.PROTECT, related_name="demandes")
     paid_at = models.DateTimeField(_("payée le"), null=True, blank=True)
+    # Time the request spent waiting on the agent (documents asked for): left out of the time to decide.
+    awaiting_agent_since = models.DateTimeField(_("en attente de l'agent depuis"), null=True, blank=True)
+    agent_wait = models.DurationField(_("temps passé à attendre l'agent"), default=datetime.timedelta)
 
     class Meta:
         verbose_name = _("demande")
@@ -250,6 +255,13 @@ class Demande(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "region", "submitted_at"], name="demande_queue_idx"),
+            # The queue: open requests, oldest first, of a region or of all of them.
+            models.Index(fields=["region", "submitted_at", "id"], name="demande_open_region_idx",
+                         condition=Q(status__in=["submitted", "awaiting_attestation", "awaiting_documents"])),
+            models.Index(fields=["submitted_at", "id"], name="demande_open_idx",
+                         condition=Q(status__in=["submitted", "awaiting_attestation", "awaiting_documents"])),
+            models.Index(fields=["assigned_to", "submitted_at"], name="demande_open_assigned_idx",
+                         condition=Q(status__in=["submitted", "awaiting_attestation", "awaiting_documents"])),
             models.Index(fields=["agent", "prestation", "status"], name="demande_agent_idx"),
             models.Index(fields=["prestation", "decided_at"], name="demande_decided_idx"),
         ]
@@ -299,19 +311,30 @@ class DemandeEvent(models.Model):
         MESSAGE_AGENT = "message_agent", _("message de l'agent")
         MESSAGE_STAFF = "message_staff", _("message de l'instructeur")
         DOCUMENT = "document", _("pièce ajoutée")
+        NOTE = "note", _("note interne")
+        OPINION_ASKED = "opinion_asked", _("avis demandé")
+        OPINION = "opinion", _("avis donné")
+
+    STAFF_ONLY = (Kind.NOTE, Kind.OPINION_ASKED, Kind.OPINION)
 
     demande = models.ForeignKey(Demande, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("date"), auto_now_add=True)
     kind = models.CharField(_("nature"), max_length=16, choices=Kind.choices)
     status = models.CharField(_("statut"), max_length=24, choices=Demande.Status.choices, blank=True)
     text = models.TextField(_("texte"), blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("auteur"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    addressee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("avis demandé à"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="opinions_asked")
+    answers = models.OneToOneField("self", verbose_name=_("répond à"), null=True, blank=True,
+                                   on_delete=models.CASCADE, related_name="answer")
 
     class Meta:
         verbose_name = _("étape de la demande")
         verbose_name_plural = _("historique des demandes")
         ordering = ["at", "id"]
+        indexes = [models.Index(fields=["addressee"], name="demandeevent_opinion_idx",
+                                condition=Q(kind="opinion_asked"))]
 
     def __str__(self) -> str:
         return f"{self.at:%d/%m/%Y} {self.get_kind_display()}"
@@ -351,3 +374,23 @@ class PaymentBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id} ({self.count} virements, {self.total} €)"
+
+
+
+class IndicatorSnapshot(models.Model):
+    """The staff dashboard's figures for a region (or, region empty, the whole country), computed
+    by the worker (``prestations.indicators``): the dashboard reads one row."""
+
+    region = models.ForeignKey("adhesions.Region", verbose_name=_("délégation"), null=True, blank=True,
+                               on_delete=models.CASCADE, related_name="+")
+    computed_at = models.DateTimeField(_("calculé le"))
+    data = models.JSONField(_("indicateurs"), default=dict)
+
+    class Meta:
+        verbose_name = _("indicateurs calculés")
+        verbose_name_plural = _("indicateurs calculés")
+        constraints = [models.UniqueConstraint(fields=["region"], name="indicators_one_per_scope",
+                                               nulls_distinct=False)]
+
+    def __str__(self) -> str:
+        return str(self.region or _("national"))

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Agent, FamilyMember
 from cnas import audit, locks, outbox
-from cnas.money import round_cents
+from cnas.money import format_euros, round_cents
 from cnas.pdf import render_pdf
 from cnas.private_files import check_upload
 from prestations.eligibility import Verdict, evaluate
@@ -150,6 +151,9 @@ def submit(*, actor, demande: Demande) -> Demande:
         else S.SUBMITTED
     if not resumed:
         demande.submitted_at = timezone.now()
+    elif demande.awaiting_agent_since:  # the time the agent took is not the instructors' time
+        demande.agent_wait += timezone.now() - demande.awaiting_agent_since
+        demande.awaiting_agent_since = None
     try:
         with transaction.atomic():
             demande.save()
@@ -254,13 +258,13 @@ def accept(*, actor, demande: Demande, amount: Decimal | None = None, reason: st
         raise ValidationError([_("La demande n'est pas éligible :"), *verdict.reasons])
     granted = round_cents(amount) if amount is not None else verdict.amount
     if granted != verdict.amount and not reason.strip():
-        raise ValidationError({"reason": _("Un montant différent de la règle (%(rule)s €) doit être motivé.") % {
-            "rule": verdict.amount}})
+        raise ValidationError({"reason": _("Un montant différent de la règle (%(rule)s) doit être motivé.") % {
+            "rule": format_euros(verdict.amount)}})
     if granted is None or granted < 0:
         raise ValidationError(_("Montant invalide."))
     demande.amount_computed, demande.amount_granted, demande.amount_change_reason = verdict.amount, granted, reason
-    _decide(demande, actor=actor, status=S.ACCEPTED, text=_("Demande acceptée : %(amount)s €.") % {
-        "amount": granted})
+    _decide(demande, actor=actor, status=S.ACCEPTED, text=_("Demande acceptée : %(amount)s.") % {
+        "amount": format_euros(granted)})
     demande.save()
     audit.record(actor=actor, action="demande.accept", target=demande, reason=reason,
                  changes={"montant": str(granted), "règle": str(verdict.amount)})
@@ -288,8 +292,8 @@ def ask_documents(*, actor, demande: Demande, message: str) -> Demande:
     demande = _locked(demande)
     if demande.status != S.SUBMITTED:
         raise ValidationError(_("Cette demande n'est pas en cours d'instruction."))
-    demande.status = S.AWAITING_DOCUMENTS
-    demande.save(update_fields=["status"])
+    demande.status, demande.awaiting_agent_since = S.AWAITING_DOCUMENTS, timezone.now()
+    demande.save(update_fields=["status", "awaiting_agent_since"])
     DemandeEvent.objects.create(demande=demande, kind=DemandeEvent.Kind.MESSAGE_STAFF, status=demande.status,
                                 text=message.strip(), actor=_user(actor))
     audit.record(actor=actor, action="demande.ask_documents", target=demande, reason=message)
@@ -321,6 +325,90 @@ def resume_missing_letters() -> int:
         resumed += outbox.ensure("prestations.tasks.render_decision", demande_id=pk,
                                  dedupe_key=f"render_decision:{pk}") is not None
     return resumed
+
+
+# --- Staff only: notes and opinions -----------------------------------------------------------
+
+def _staff_text(text: str, field: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({field: _("Le texte est vide.")})
+    return text[:5000]
+
+
+@transaction.atomic
+def add_note(*, actor, demande: Demande, text: str) -> DemandeEvent:
+    """A note only staff read (never the agent, never in an e-mail)."""
+    text = _staff_text(text, "note")
+    demande = _locked(demande)
+    event = DemandeEvent.objects.create(demande=demande, kind=DemandeEvent.Kind.NOTE, status=demande.status,
+                                        text=text, actor=_user(actor))
+    audit.record(actor=actor, action="demande.note", target=demande)
+    return event
+
+
+def can_give_opinions(user, demande: Demande) -> bool:
+    """A colleague who may read this request: staff, active, with the right to read requests, whose
+    scope holds the request's region."""
+    from accounts.scope import staff_scope
+
+    return bool(user and user.is_active and user.is_staff and user.has_perm("prestations.view_demande")
+                and staff_scope(user).allows_region(demande.region_id))
+
+
+@transaction.atomic
+def ask_opinion(*, actor, demande: Demande, addressee, question: str) -> DemandeEvent:
+    """Ask a colleague (a social worker, a head of office) for an opinion on the request and its
+    documents; he is e-mailed a link to the request's page in the admin."""
+    question = _staff_text(question, "question")
+    if addressee is None or not can_give_opinions(addressee, demande):
+        raise ValidationError({"addressee": _("Cette personne ne peut pas lire cette demande.")})
+    if _user(actor) and addressee.pk == actor.pk:
+        raise ValidationError({"addressee": _("Demandez l'avis de quelqu'un d'autre que vous.")})
+    demande = _locked(demande)
+    event = DemandeEvent.objects.create(demande=demande, kind=DemandeEvent.Kind.OPINION_ASKED, status=demande.status,
+                                        text=question, actor=_user(actor), addressee=addressee)
+    audit.record(actor=actor, action="demande.ask_opinion", target=demande, changes={"à": addressee.email})
+    link = settings.SITE_URL.rstrip("/") + reverse("admin:prestations_demande_change", args=[demande.pk])
+    outbox.enqueue("cnas.tasks.send_email", to=[addressee.email],
+                   subject=_("Avis demandé sur la demande n° %(n)s") % {"n": demande.pk},
+                   body=_("Bonjour,\n\n%(who)s vous demande votre avis sur la demande n° %(n)s :\n\n%(q)s\n\n"
+                          "Ouvrir la demande : %(link)s\n") % {
+                       "who": actor.get_full_name() or actor.email if _user(actor) else settings.PORTAL_NAME,
+                       "n": demande.pk, "q": question, "link": link})
+    return event
+
+
+@transaction.atomic
+def give_opinion(*, actor, asked: DemandeEvent, text: str) -> DemandeEvent:
+    """The colleague asked answers, once."""
+    text = _staff_text(text, "opinion")
+    asked = DemandeEvent.objects.select_for_update().get(pk=asked.pk, kind=DemandeEvent.Kind.OPINION_ASKED)
+    if asked.addressee_id != getattr(actor, "pk", None):
+        raise ValidationError(_("Cet avis a été demandé à quelqu'un d'autre."))
+    if DemandeEvent.objects.filter(answers=asked).exists():
+        raise ValidationError(_("Vous avez déjà donné cet avis."))
+    demande = _locked(asked.demande)
+    event = DemandeEvent.objects.create(demande=demande, kind=DemandeEvent.Kind.OPINION, status=demande.status,
+                                        text=text, actor=_user(actor), answers=asked)
+    audit.record(actor=actor, action="demande.give_opinion", target=demande)
+    return event
+
+
+def next_in_queue(*, user, after: Demande | None = None) -> Demande | None:
+    """The oldest open request of the user's queue that is not someone else's: his own, or nobody's."""
+    from accounts.scope import staff_scope
+
+    scope = staff_scope(user)
+    if scope.sees_nothing:
+        return None
+    queue = Demande.objects.filter(status=S.SUBMITTED, submitted_at__isnull=False)  # waiting on staff
+    if not scope.national:
+        queue = queue.filter(region_id=scope.region_id)
+    queue = queue.filter(Q(assigned_to__isnull=True) | Q(assigned_to=user))
+    if after is not None:
+        queue = queue.exclude(pk=after.pk)
+    return queue.order_by("submitted_at", "id").first()
 
 
 # --- Payment --------------------------------------------------------------------------------
@@ -368,8 +456,8 @@ def confirm_batch_sent(*, actor, batch: PaymentBatch) -> PaymentBatch:
     for demande in Demande.objects.select_for_update(of=("self",)).select_related("agent").filter(batch=batch):
         demande.status, demande.paid_at = S.PAID, now
         demande.save(update_fields=["status", "paid_at"])
-        _event(demande, actor=actor, text=_("Versement de %(amount)s € envoyé à la banque.") % {
-            "amount": demande.amount_granted})
+        _event(demande, actor=actor, text=_("Versement de %(amount)s envoyé à la banque.") % {
+            "amount": format_euros(demande.amount_granted)})
         _notify(demande)
     audit.record(actor=actor, action="batch.sent", target=batch)
     return batch

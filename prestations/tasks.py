@@ -19,6 +19,14 @@ def render_decision(demande_id: int) -> None:
 
 
 @shared_task
+def refresh_indicators(region_id: int | None = None, every_region: bool = True) -> int:
+    """Beat, every ten minutes (and when staff ask): the dashboard's figures of every scope."""
+    from prestations import indicators
+
+    return indicators.refresh(region_id=region_id, every_region=every_region)
+
+
+@shared_task
 def resume_missing_letters() -> int:
     return services.resume_missing_letters()
 

@@ -20,7 +20,7 @@ from cnas.forms import DateField, MoneyField
 from cnas.idempotency import once
 from prestations import services
 from prestations.eligibility import evaluate
-from prestations.models import Demande, Prestation
+from prestations.models import Demande, DemandeEvent, Prestation
 
 
 @agent_required
@@ -143,7 +143,8 @@ def demande_detail(request, pk: int):
     verdict = services.verdict_for(demande) if demande.status in (Demande.Status.DRAFT,
                                                                   Demande.Status.AWAITING_DOCUMENTS) else None
     return render(request, "prestations/demande.html", {
-        "demande": demande, "verdict": verdict, "events": demande.events.select_related("actor"),
+        "demande": demande, "verdict": verdict, "events": demande.events.exclude(kind__in=DemandeEvent.STAFF_ONLY)
+        .select_related("actor"),
         "documents": demande.documents.select_related("kind"), "missing": services.missing_documents(demande),
         "document_form": DocumentForm(prestation=demande.prestation),
         "message_form": MessageForm(),

@@ -5,9 +5,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.scope import RegionScopedAdmin
 from adhesions import services
@@ -26,7 +28,6 @@ class ContributionScaleAdmin(RegionScopedAdmin, AuditedModelAdmin):
     unscoped = "le barème national"
     list_display = ("year", "employer_mode", "payroll_rate", "floor_per_agent", "ceiling_per_agent",
                     "flat_per_agent", "cos_per_agent", "retired_flat", "due_date", "grace_days", "campaign_link")
-    actions = ["start"]
     fieldsets = (
         (None, {"fields": ("year", "due_date", "grace_days")}),
         (_("Employeurs"), {"fields": ("employer_mode", "payroll_rate", "floor_per_agent", "ceiling_per_agent",
@@ -44,20 +45,57 @@ class ContributionScaleAdmin(RegionScopedAdmin, AuditedModelAdmin):
     def campaign_link(self, obj):
         campaign = Campaign.objects.filter(scale=obj).first()
         if campaign is None:
-            return "—"
+            return format_html('<a href="{}">{}</a>', reverse("admin:adhesions_contributionscale_campaign",
+                                                              args=[obj.pk]), _("Préparer la campagne"))
         return format_html('<a href="{}">{}</a>', reverse("admin:adhesions_campaign_change", args=[campaign.pk]),
                            campaign.get_status_display())
 
-    def has_run_campaign_permission(self, request):
-        return request.user.has_perm("adhesions.run_campaign")
+    def get_urls(self):
+        return [path("<int:pk>/campagne/", self.admin_site.admin_view(self.campaign_view),
+                     name="adhesions_contributionscale_campaign"), *super().get_urls()]
 
-    @admin.action(description=_("Lancer (ou reprendre) la campagne de cotisation"), permissions=["run_campaign"])
-    def start(self, request, queryset):
-        if queryset.count() != 1:
-            self.message_user(request, _("Choisissez un seul barème."), messages.ERROR)
-            return None
-        campaign = services.start_campaign(actor=request.user, scale=queryset.get())
-        return redirect("admin:adhesions_campaign_change", campaign.pk)
+    def campaign_view(self, request, pk):
+        """The confirmation page: the year, the scale, the totals by kind of adherent, the employers
+        with no payroll declared (and a button to remind them), who may launch; then launch."""
+        scale = get_object_or_404(ContributionScale, pk=pk)
+        if not self.has_view_permission(request, scale):
+            raise PermissionDenied
+        may_run = request.user.has_perm("adhesions.run_campaign")
+        if request.method == "POST":
+            if not may_run:
+                raise PermissionDenied
+            try:
+                if request.POST.get("action") == "remind":
+                    count = services.remind_missing_payroll(actor=request.user, scale=scale)
+                    self.message_user(request, ngettext(
+                        "%(n)s adhérent relancé pour sa masse salariale.",
+                        "%(n)s adhérents relancés pour leur masse salariale.", count) % {"n": count}, messages.SUCCESS)
+                    return redirect("admin:adhesions_contributionscale_campaign", scale.pk)
+                if request.POST.get("confirm") != "on":
+                    raise ValidationError(_("Cochez la case de confirmation pour lancer la campagne."))
+                campaign = services.start_campaign(actor=request.user, scale=scale)
+            except ValidationError as exc:
+                for message in exc.messages:
+                    self.message_user(request, message, messages.ERROR)
+                return redirect("admin:adhesions_contributionscale_campaign", scale.pk)
+            self.message_user(request, _("Campagne %(year)s lancée : le worker calcule les appels.") % {
+                "year": scale.year}, messages.SUCCESS)
+            return redirect("admin:adhesions_campaign_change", campaign.pk)
+        try:
+            services.check_campaign_year(scale)
+            too_early = ""
+        except ValidationError as exc:
+            too_early = " ".join(exc.messages)
+        from django.contrib.auth.models import Group
+
+        launchers = list(Group.objects.filter(permissions__codename="run_campaign",
+                                              permissions__content_type__app_label="adhesions")
+                         .values_list("name", flat=True).order_by("name"))
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "scale": scale,
+                   "title": _("Campagne de cotisation %(year)s") % {"year": scale.year},
+                   "preview": services.preview_campaign(scale=scale), "may_run": may_run, "too_early": too_early,
+                   "campaign": Campaign.objects.filter(scale=scale).first(), "launchers": launchers}
+        return TemplateResponse(request, "admin/adhesions/contributionscale/campaign.html", context)
 
 
 class CampaignChunkInline(TabularInline):
@@ -124,6 +162,21 @@ class CampaignAdmin(RegionScopedAdmin, AuditedModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
 
+class BoundFilter(admin.SimpleListFilter):
+    title = _("borne appliquée")
+    parameter_name = "borne"
+
+    def lookups(self, request, model_admin):
+        return [("plancher", _("plancher")), ("plafond", _("plafond")), ("aucune", _("aucune"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("plancher", "plafond"):
+            return queryset.filter(bound=self.value())
+        if self.value() == "aucune":
+            return queryset.filter(bound="")
+        return queryset
+
+
 @admin.register(ContributionCall)
 class ContributionCallAdmin(RegionScopedAdmin, PrivateFileAdminMixin, AuditedModelAdmin):
     region_lookup = "adherent__region"
@@ -131,7 +184,7 @@ class ContributionCallAdmin(RegionScopedAdmin, PrivateFileAdminMixin, AuditedMod
     private_file_type = "application/pdf"
     list_display = ("reference", "adherent", "year", "kind", "amount", "paid_display", "balance_display",
                     "due_date", "file_link")
-    list_filter = ("year", "kind", "adherent__kind", "adherent__region", "bound")
+    list_filter = ("year", "kind", "adherent__kind", "adherent__region", BoundFilter)
     search_fields = ("reference", "adherent__name", "adherent__siret")
     list_select_related = ("adherent",)
     readonly_fields = [f.name for f in ContributionCall._meta.fields if f.name not in ("id", "pdf")] + ["file_link"]

@@ -97,7 +97,7 @@ class CampaignChunk(models.Model):
         DONE = "done", _("terminé")
         FAILED = "failed", _("en échec")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="chunks")
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campagne"), on_delete=models.CASCADE, related_name="chunks")
     index = models.PositiveIntegerField(_("numéro"))
     first_call_id = models.BigIntegerField(_("premier appel"))
     last_call_id = models.BigIntegerField(_("dernier appel"))

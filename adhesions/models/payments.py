@@ -74,7 +74,8 @@ class BankStatement(models.Model):
 class Reminder(models.Model):
     """A reminder sent for an unpaid call: once per level, whatever beat does."""
 
-    call = models.ForeignKey(ContributionCall, on_delete=models.CASCADE, related_name="reminders")
+    call = models.ForeignKey(ContributionCall, verbose_name=_("appel"), on_delete=models.CASCADE,
+                             related_name="reminders")
     level = models.PositiveSmallIntegerField(_("relance"))  # 1: due + 15 days, 2: due + 30 days
     sent_at = models.DateTimeField(_("envoyée le"), auto_now_add=True)
     balance = models.DecimalField(_("solde relancé (€)"), **MONEY)

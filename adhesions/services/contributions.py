@@ -1,18 +1,22 @@
 """The contribution campaign, its PDF calls and regularisations."""
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from adhesions.computation import compute_one, insert_calls
+from adhesions.computation import compute, compute_one, insert_calls
 from adhesions.models import (
     Adherent,
+    AdherentKind,
     Campaign,
     CampaignChunk,
     ContributionCall,
@@ -26,10 +30,73 @@ from cnas.pdf import render_pdf
 CHUNK_SIZE = 100
 
 
+def check_campaign_year(scale: ContributionScale, *, today: datetime.date | None = None) -> None:
+    """A campaign is for this year or the next, never further ahead (its payroll basis would not exist)."""
+    today = today or timezone.localdate()
+    if scale.year > today.year + 1:
+        raise ValidationError(_("La campagne %(year)s ne peut pas être lancée avant %(from)s : on lance au plus "
+                                "celle de l'année prochaine.") % {"year": scale.year, "from": scale.year - 1})
+
+
+@dataclass
+class CampaignPreview:
+    """What the staff member reads before launching: totals by kind of adherent, and the employers
+    without a payroll declaration for the reference year (they will be called the floor)."""
+
+    scale: ContributionScale
+    totals: list[tuple[str, int, Decimal]]
+    total_amount: Decimal
+    without_payroll: list[Adherent]
+
+    @property
+    def payroll_year(self) -> int:
+        return self.scale.year - 1
+
+
+def preview_campaign(*, scale: ContributionScale) -> CampaignPreview:
+    rows = compute(scale)
+    kinds = dict(AdherentKind.choices)
+    totals: dict[str, tuple[int, Decimal]] = {}
+    for row in rows:
+        count, amount = totals.get(row.kind, (0, Decimal("0")))
+        totals[row.kind] = (count + 1, amount + row.amount)
+    missing = [row.adherent_id for row in rows if row.kind != AdherentKind.COS and row.payroll is None]
+    if scale.employer_mode == "per_agent":
+        missing = []  # the payroll plays no part
+    return CampaignPreview(
+        scale=scale, totals=[(str(kinds.get(kind, kind)), n, amount) for kind, (n, amount) in sorted(totals.items())],
+        total_amount=sum((amount for _n, amount in totals.values()), Decimal("0")),
+        without_payroll=list(Adherent.objects.filter(pk__in=missing).select_related("region").order_by("name")))
+
+
+@transaction.atomic
+def remind_missing_payroll(*, actor, scale: ContributionScale) -> int:
+    """E-mail the correspondents of every employer without a payroll declaration for the year before
+    the scale's: declare it before the campaign, or be called the floor."""
+    preview = preview_campaign(scale=scale)
+    sent = 0
+    for adherent in preview.without_payroll:
+        recipients = sorted({m.user.email for m in adherent.managers.select_related("user")}
+                            | ({adherent.email} if adherent.email else set()))
+        if not recipients:
+            continue
+        link = settings.SITE_URL.rstrip("/") + reverse("collectivite:payroll", args=[adherent.pk])
+        outbox.enqueue("cnas.tasks.send_email", to=recipients,
+                       subject=_("Déclarez votre masse salariale %(year)s") % {"year": preview.payroll_year},
+                       body=_("Bonjour,\n\nLa campagne de cotisation %(campaign)s va être lancée. %(name)s n'a pas "
+                              "déclaré sa masse salariale brute %(year)s : sans elle, la cotisation est calculée "
+                              "au plancher par agent.\n\nDéclarer la masse salariale : %(link)s\n") % {
+                           "campaign": scale.year, "name": adherent.name, "year": preview.payroll_year, "link": link})
+        audit.record(actor=actor, action="payroll.reminder", target=adherent, changes={"année": preview.payroll_year})
+        sent += 1
+    return sent
+
+
 @transaction.atomic
 def start_campaign(*, actor, scale: ContributionScale) -> Campaign:
     """Start (or resume) the campaign of the scale's year on the worker. Running it again
     issues only the calls not issued yet: a call, once issued, never changes."""
+    check_campaign_year(scale)
     campaign, created = Campaign.objects.select_for_update().get_or_create(
         scale=scale, defaults={"started_by": _user(actor)})
     if not created:

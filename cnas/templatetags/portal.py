@@ -33,3 +33,11 @@ def idempotency_field():
     from cnas.idempotency import FIELD, new_key
 
     return format_html('<input type="hidden" name="{}" value="{}">', FIELD, new_key())
+
+
+@register.filter
+def amount_input(amount):
+    """{{ amount|amount_input }} -> 150,00: an amount as a money field reads it back."""
+    from cnas.forms import MoneyField
+
+    return MoneyField().prepare_value(amount)

@@ -127,12 +127,36 @@ def test_run_campaign_command(scale, world, capsys):
         call_command("run_campaign", "1999")
 
 
-def test_admin_starts_the_campaign_and_shows_progress(client, scale, world, django_capture_on_commit_callbacks):
-    staff = enroll_totp(factories.UserFactory(is_staff=True, is_superuser=True))
-    client.force_login(staff)
+def test_the_campaign_opens_on_a_confirmation_page_then_shows_its_progress(
+        client, scale, world, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from tests.security.conftest import staff
+
+    tenant_a, tenant_b = world
+    page_url = reverse("admin:adhesions_contributionscale_campaign", args=[scale.pk])
+    instructor = staff("instr@cnas.test", "Instructeur", region=tenant_a.employer.region)
+    client.force_login(instructor)
+    assert client.get(page_url).status_code == 403  # not his job: he does not even read the scales
+    accountant = staff("compta@cnas.test", "Comptable", national=True)
+    client.force_login(accountant)
+    listing = client.get(reverse("admin:adhesions_contributionscale_changelist")).content.decode()
+    assert page_url in listing and "Préparer la campagne" in listing
+    page = client.get(page_url).content.decode().replace("\u202f", " ").replace("\xa0", " ")
+    assert f"Campagne de cotisation {Y}" in page and f"masse salariale de {Y - 1}" in page
+    assert "collectivité territoriale" in page.lower() and "COS" in page
+    assert tenant_b.employer.name in page and tenant_a.employer.name not in page  # B declared nothing
+    assert "Comptable" in page  # who may launch
+
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("admin:adhesions_contributionscale_changelist"),
-                               {"action": "start", "_selected_action": [scale.pk]})
+        response = client.post(page_url, {"action": "remind"}, follow=True)
+    assert "1 adhérent relancé" in response.content.decode()
+    assert mail.outbox[-1].to == [tenant_b.correspondent.email] and str(Y - 1) in mail.outbox[-1].subject
+
+    response = client.post(page_url, {"action": "start"}, follow=True)
+    assert "Cochez la case de confirmation" in response.content.decode() and not Campaign.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(page_url, {"action": "start", "confirm": "on"})
     campaign = Campaign.objects.get()
     assert response.url == reverse("admin:adhesions_campaign_change", args=[campaign.pk])
     figures = client.get(reverse("admin:adhesions_campaign_progress", args=[campaign.pk])).json()
@@ -140,6 +164,20 @@ def test_admin_starts_the_campaign_and_shows_progress(client, scale, world, djan
                        "running": False, "progress": 100}
     page = client.get(response.url).content.decode()
     assert "4 appels calculés, 4 PDF édités" in page
+
+
+def test_a_campaign_more_than_a_year_ahead_is_refused(client, world):
+    from tests.security.conftest import staff
+
+    far = ContributionScale.objects.create(year=Y + 2, payroll_rate=Decimal("0.86"), floor_per_agent=Decimal("150"),
+                                           cos_per_agent=Decimal("120"), due_date=D(Y + 2, 3, 31))
+    with pytest.raises(ValidationError, match="au plus"):
+        services.start_campaign(actor=None, scale=far)
+    client.force_login(staff("compta@cnas.test", "Comptable", national=True))
+    url = reverse("admin:adhesions_contributionscale_campaign", args=[far.pk])
+    assert "au plus celle de l'année prochaine" in client.get(url).content.decode().replace("&#x27;", "'")
+    client.post(url, {"action": "start", "confirm": "on"})
+    assert not Campaign.objects.exists()
 
 
 # --- Access to the PDFs ---------------------------------------------------------------------

@@ -52,7 +52,7 @@ def test_agent_orders_staff_pays_agent_downloads(live_server, browser, artifacts
     staff_page.goto(f"{live_server.url}/admin/prestations/demande/?status__exact=submitted")
     staff_page.get_by_role("link", name=str(demande.pk), exact=True).click()
     staff_page.get_by_role("button", name="Accepter").click()
-    staff_page.get_by_text("C'est fait.").wait_for()
+    staff_page.get_by_text(f"Demande n° {demande.pk} acceptée : 50,00 €.").wait_for()
     staff_page.screenshot(path=str(artifacts / "instruction-1280.png"), full_page=True)
     staff_page.close()  # the instructor decides; the accountant pays
     staff_page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="fr-FR")

@@ -248,7 +248,7 @@ def test_staff_see_their_region_only(client, tenant_a, tenant_b, relief):
     listing = staff.get(reverse("admin:prestations_demande_changelist"))
     ids = [d.pk for d in listing.context["cl"].result_list]
     assert ids == [mine.pk]
-    assert staff.get(reverse("admin:prestations_demande_change", args=[theirs.pk])).status_code == 302
+    assert staff.get(reverse("admin:prestations_demande_change", args=[theirs.pk])).status_code == 404
     assert staff.post(reverse("admin:prestations_demande_instruct", args=[theirs.pk]),
                       {"action": "refuse", "reason": "x"}).status_code == 404
 

@@ -130,8 +130,8 @@ def test_actions_check_the_right_their_effect_needs(tenant_a, django_capture_on_
                                                           "_selected_action": [waiting.pk]})
     assert response.status_code in (200, 302)
     assert Demande.objects.get(pk=waiting.pk).status == "submitted"
-    assert viewer.post("/admin/adhesions/contributionscale/", {"action": "start", "_selected_action": [
-        world.scale(2025).pk]}).status_code in (200, 302)
+    assert viewer.post(f"/admin/adhesions/contributionscale/{world.scale(2025).pk}/campagne/",
+                       {"action": "start", "confirm": "on"}).status_code == 403
     assert not Campaign.objects.exists()
     instructor = client_of(staff("instr@cnas.test", "Instructeur", region=region))
     assert instructor.post("/admin/prestations/paymentbatch/preparer/").status_code == 403  # not his job
