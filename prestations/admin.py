@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import DurationField, ExpressionWrapper, F, Q, Value
 from django.db.models.functions import Now
 from django.shortcuts import get_object_or_404, redirect
@@ -10,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -116,6 +118,49 @@ class QueueFilter(admin.SimpleListFilter):
         return open_
 
 
+class PrestationFilter(admin.SimpleListFilter):
+    """By prestation: the catalogue (the same for every region), not a scan of the requests."""
+
+    title = _("prestation")
+    parameter_name = "prestation"
+
+    def lookups(self, request, model_admin):
+        return [(str(pk), name) for pk, name in Prestation.objects.order_by("name").values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(prestation_id=int(value)) if value and value.isascii() and value.isdigit() else queryset
+
+
+class RegionFilter(admin.SimpleListFilter):
+    """By delegation, for national staff (a regional instructor sees his own only)."""
+
+    title = _("délégation")
+    parameter_name = "delegation"
+
+    def lookups(self, request, model_admin):
+        from adhesions.models import Region
+
+        if not staff_scope(request.user).national:
+            return []
+        return [(str(pk), name) for pk, name in Region.objects.order_by("name").values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(region_id=int(value)) if value and value.isascii() and value.isdigit() else queryset
+
+
+class CappedPaginator(Paginator):
+    """The queue counts up to 10,000 requests (beyond, « plus de 10 000 »): counting the million
+    requests of a tab would cost more than showing its first page."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self):
+        return self.object_list.order_by()[: self.CAP + 1].count()
+
+
 class InstructorFilter(admin.SimpleListFilter):
     """By instructor: the staff of my scope who may instruct (not a scan of every request's assignee)."""
 
@@ -154,7 +199,8 @@ class DemandeAdmin(RegionScopedAdmin, AuditedModelAdmin):
     region_lookup = "region"
     list_display = ("number", "agent", "prestation_name", "status", "submitted_on", "days_waited", "assigned_to")
     list_display_links = ("number", "agent")
-    list_filter = (QueueFilter, "status", "prestation", "region", InstructorFilter)
+    list_filter = (QueueFilter, "status", PrestationFilter, RegionFilter, InstructorFilter)
+    paginator = CappedPaginator
     search_fields = ("agent__last_name", "agent__first_name", "=id")
     list_select_related = ("prestation", "agent", "assigned_to", "region")
     list_per_page = 50
@@ -172,10 +218,6 @@ class DemandeAdmin(RegionScopedAdmin, AuditedModelAdmin):
     def get_list_display(self, request):
         shown = list(super().get_list_display(request))
         return [*shown, "region"] if staff_scope(request.user).national else shown
-
-    def get_list_filter(self, request):
-        shown = list(super().get_list_filter(request))
-        return shown if staff_scope(request.user).national else [f for f in shown if f != "region"]
 
     def has_add_permission(self, request):
         return False

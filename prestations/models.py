@@ -260,6 +260,9 @@ class Demande(models.Model):
                          condition=Q(status__in=["submitted", "awaiting_attestation", "awaiting_documents"])),
             models.Index(fields=["submitted_at", "id"], name="demande_open_idx",
                          condition=Q(status__in=["submitted", "awaiting_attestation", "awaiting_documents"])),
+            # The « Toutes » tab: every request of a region (or of all), oldest first.
+            models.Index(fields=["region", "submitted_at", "id"], name="demande_region_submitted_idx"),
+            models.Index(fields=["submitted_at", "id"], name="demande_submitted_idx"),
             models.Index(fields=["assigned_to", "submitted_at"], name="demande_open_assigned_idx",
                          condition=Q(status__in=["submitted", "awaiting_attestation", "awaiting_documents"])),
             models.Index(fields=["agent", "prestation", "status"], name="demande_agent_idx"),

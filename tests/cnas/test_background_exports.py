@@ -65,7 +65,7 @@ def test_a_list_exports_with_its_filters_and_my_scope_for_me_only(
     assert AuditEntry.objects.filter(action="export.request", actor=instructor).exists()
 
     # A filter of the list narrows the file.
-    job, _ = export(client, None, f"file=toutes&q={mine[0].pk}&prestation__id__exact={mine[0].prestation_id}",
+    job, _ = export(client, None, f"file=toutes&q={mine[0].pk}&prestation={mine[0].prestation_id}",
                     "xlsx", django_capture_on_commit_callbacks)
     sheet = load_workbook(io.BytesIO(b"".join(client.get(reverse("admin:cnas_exportjob_download", args=[
         job.pk])).streaming_content))).active
