@@ -146,6 +146,9 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Portail action sociale"
+# RFC 6238 §5.2: accept the code of the previous step too, so that a code typed as it changes on a
+# phone (or on a clock a few seconds off) is not refused; allauth still refuses a code used twice.
+MFA_TOTP_TOLERANCE = 1
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français"))]
