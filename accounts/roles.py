@@ -13,9 +13,12 @@ def views(*models: str) -> list[str]:
     return [f"{model.split('.')[0]}.view_{model.split('.')[1]}" for model in models]
 
 
-CATALOGUE = views("prestations.prestation", "prestations.bracket", "prestations.documentkind")
+CATALOGUE = views("prestations.prestation", "prestations.bracket", "prestations.documentkind",
+                  "prestations.letterwording")
 PEOPLE = views("accounts.agent", "accounts.familymember")
 STRUCTURES = views("adhesions.region", "adhesions.adherent", "adhesions.adhesion")
+# what agents, correspondents and COS write from the contact page, read by the staff of their delegation
+CONTACT = views("adhesions.contactmessage")
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ ROLES = [
          (
              "prestations.view_demande", "prestations.instruct_demande", "prestations.view_demandedocument",
              "prestations.view_demandeevent", *CATALOGUE, *PEOPLE, "accounts.view_taxdeclaration", *STRUCTURES,
-             *views("adhesions.employment", "adhesions.coverage", "cos.cosmember"),
+             *views("adhesions.employment", "adhesions.coverage", "cos.cosmember"), *CONTACT,
          )),
     Role("comptable", "Comptable",
          _("Paiements, relevés bancaires, lots SEPA, appels de cotisation, barèmes et campagne."),
@@ -57,18 +60,20 @@ ROLES = [
              "adhesions.add_manager", "adhesions.delete_manager", "adhesions.correct_employment",
              "adhesions.add_payrolldeclaration", "adhesions.change_membershipapplication",
              "adhesions.decide_membershipapplication", "cos.add_cosemployer", "cos.delete_cosemployer",
-             "cos.change_cossettings", *PEOPLE,
+             "cos.change_cossettings", *PEOPLE, *CONTACT,
          )),
     Role("superviseur", "Superviseur",
          _("Toutes les délégations, les indicateurs, le journal d'audit et les travaux asynchrones (il relance "
-           "ceux qui ont été abandonnés) ; lecture seule ailleurs."),
+           "ceux qui ont été abandonnés), les textes des lettres de décision et l'accueil des délégations ; "
+           "lecture seule ailleurs."),
          ("cnas.view_auditentry", "cnas.view_indicators", "cnas.view_outboxitem", "cnas.view_heartbeat",
-          "cnas.retry_outboxitem")),  # and every view_ right, added below
+          "cnas.retry_outboxitem", "prestations.add_letterwording", "prestations.change_letterwording",
+          "adhesions.change_region")),  # and every view_ right, added below
     Role("travailleur_social", "Travailleur social",
          _("Accompagne les agents en difficulté de sa délégation : demandes, foyers, avis sur les secours."),
          ("prestations.view_demande", "prestations.instruct_demande", "prestations.view_demandedocument",
                 "prestations.view_demandeevent", *CATALOGUE, *PEOPLE, "accounts.view_taxdeclaration",
-                *STRUCTURES)),
+                *STRUCTURES, *CONTACT)),
     Role("administrateur", "Administrateur",
          _("Comptes de l'équipe et rôles. Ne voit que les comptes, pas les dossiers."),
          ("accounts.view_user", "accounts.add_user", "accounts.change_user", "accounts.manage_staff",

@@ -17,6 +17,15 @@ from stdnum import luhn
 from adhesions.models import Adherent, AdherentCategory, AdherentKind, Adhesion, Region
 
 REGIONS = [("ARA", "Auvergne-Rhône-Alpes"), ("BRE", "Bretagne"), ("OCC", "Occitanie")]
+# Each delegation's desk (demo addresses, in the towns where the body has its delegations).
+REGION_DESKS = {
+    "ARA": {"address": "12 rue de la République\nCS 30012", "postcode": "69002", "city": "Lyon",
+            "phone": "04 72 00 12 34", "email": "ara@demo.test"},
+    "BRE": {"address": "5 quai de l'Odet", "postcode": "29000", "city": "Quimper",
+            "phone": "02 98 00 45 67", "email": "bretagne@demo.test"},
+    "OCC": {"address": "40 allées Jean-Jaurès", "postcode": "31000", "city": "Toulouse",
+            "phone": "05 61 00 78 90", "email": "occitanie@demo.test"},
+}
 
 LAST_NAMES = [
     "Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau",
@@ -120,7 +129,7 @@ DEMO_ADHERENTS = [
 def ensure_regions() -> dict[str, Region]:
     regions = {}
     for code, name in REGIONS:
-        regions[code], _ = Region.objects.get_or_create(code=code, defaults={"name": name})
+        regions[code], _ = Region.objects.get_or_create(code=code, defaults={"name": name, **REGION_DESKS[code]})
     return regions
 
 

@@ -26,8 +26,11 @@ else:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# The portal's own address, for links in e-mails sent by the worker (no request there).
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The portal's own address, for every link in an e-mail (cnas.links): the worker has no request, and
+# behind a proxy a request's host may be the proxy's. Unset, it is the local address of `make run`'s
+# port; no trailing slash. Checked by cnas.checks (an absolute http(s) address; https in production).
+SITE_URL = env.str("SITE_URL", default="") or f"http://127.0.0.1:{env.str('PORT', default='') or 8000}"
+SITE_URL = SITE_URL.strip().rstrip("/")
 INVITATION_MAX_AGE_DAYS = 14
 
 INSTALLED_APPS = [
@@ -40,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.postgres",
+    "django.forms",  # Django's widget templates, for the project's form renderer (TemplatesSetting)
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -73,6 +77,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "cnas.urls"
+# Every form (the allauth pages included) renders through templates/forms/: errors printed once, wired
+# to their inputs (cnas.renderers).
+FORM_RENDERER = "cnas.renderers.PortalFormRenderer"
 WSGI_APPLICATION = "cnas.wsgi.application"
 
 TEMPLATES = [
@@ -136,6 +143,9 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Action sociale] "
+# Security notices: a password changed or reset, a second factor switched on or off, recovery codes
+# regenerated — the owner is told by e-mail, so that a stolen account does not change silently.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_RATE_LIMITS = {
     # allauth's defaults, written down so that they are visible and reviewed.
@@ -164,6 +174,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# WhiteNoise does not know the web app manifest's type.
+WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
 # Personal and financial documents: outside of any public URL, served by views
 # that check who asks (cnas.private_files).
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private")))
@@ -302,4 +314,6 @@ NATIONAL_BODY = {
     "iban": "FR76 3000 6000 0112 3456 7890 189",
     "bic": "AGRIFRPPXXX",
 }
+# What a decision letter promises: an accepted benefit is paid within this many working days.
+PAYMENT_DELAY_WORKING_DAYS = env.int("PAYMENT_DELAY_WORKING_DAYS", default=10)
 PORTAL_FULL_NAME = "Comité national d'action sociale pour le personnel des collectivités territoriales"

@@ -29,6 +29,7 @@ from prestations.models import (
     DemandeEvent,
     DocumentKind,
     IndicatorSnapshot,
+    LetterWording,
     PaymentBatch,
     Prestation,
 )
@@ -42,6 +43,27 @@ class DocumentKindAdmin(RegionScopedAdmin, AuditedModelAdmin):
     list_display = ("label", "code", "help_text")
     search_fields = ("label", "code")
     prepopulated_fields = {"code": ("label",)}
+
+
+@admin.register(LetterWording)
+class LetterWordingAdmin(RegionScopedAdmin, AuditedModelAdmin):
+    """The wording of the decision letters, one per kind of decision; the facts (amount, dates, reasons,
+    addresses) are the letter's own. An edit changes the letters written after it."""
+
+    unscoped = "les textes nationaux des lettres"
+    list_display = ("kind", "commission_name", "updated_at")
+    fieldsets = ((None, {"fields": ("kind", "opening", "closing", "signature_formula")}),
+                 (_("Voies de recours"), {"fields": ("contest", "commission_name", "commission_address")}))
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("kind",) if obj else ()
+
+    def has_add_permission(self, request):  # one per kind of decision
+        existing = LetterWording.objects.count()
+        return existing < len(LetterWording.Kind.choices) and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class BracketInline(TabularInline):
@@ -205,8 +227,9 @@ class DemandeAdmin(RegionScopedAdmin, AuditedModelAdmin):
     list_select_related = ("prestation", "agent", "assigned_to", "region")
     list_per_page = 50
     ordering = ("submitted_at", "id")
-    readonly_fields = [f.name for f in Demande._meta.fields if f.name not in ("id", "decision_pdf")]
-    exclude = ("decision_pdf",)
+    readonly_fields = [f.name for f in Demande._meta.fields
+                       if f.name not in ("id", "decision_pdf", "refusal_attestation_pdf")]
+    exclude = ("decision_pdf", "refusal_attestation_pdf")
     actions = ["assign_to_me", "accept_at_rule_amount"]
     change_list_template = "admin/prestations/demande/change_list.html"
     show_full_result_count = False
@@ -266,6 +289,8 @@ class DemandeAdmin(RegionScopedAdmin, AuditedModelAdmin):
             path("<int:pk>/pieces/<int:doc>/", self.admin_site.admin_view(self.document),
                  name="prestations_demande_document"),
             path("<int:pk>/decision/", self.admin_site.admin_view(self.decision), name="prestations_demande_decision"),
+            path("<int:pk>/attestation-de-refus/", self.admin_site.admin_view(self.refusal_attestation),
+                 name="prestations_demande_refusal_attestation"),
             path("suivante/", self.admin_site.admin_view(self.next_request), name="prestations_demande_next"),
             path("indicateurs/recalculer/", self.admin_site.admin_view(self.refresh_indicators),
                  name="prestations_indicators_refresh"),
@@ -286,6 +311,10 @@ class DemandeAdmin(RegionScopedAdmin, AuditedModelAdmin):
 
     def decision(self, request, pk):
         return private_files.serve(self._get(request, pk).decision_pdf, content_type="application/pdf", inline=True)
+
+    def refusal_attestation(self, request, pk):
+        return private_files.serve(self._get(request, pk).refusal_attestation_pdf, content_type="application/pdf",
+                                   inline=True)
 
     def refresh_indicators(self, request):
         """« Recalculer maintenant » on the dashboard: the worker counts again (the staff member's scope)."""

@@ -4,6 +4,7 @@
 import datetime
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +21,19 @@ def upload_to_documents(instance, filename: str) -> str:
 
 def upload_to_decisions(instance, filename: str) -> str:
     return private_upload_path("decisions", filename)
+
+
+DEFAULT_WORDING = {
+    "opening": "Nous avons examiné votre demande au vu des pièces fournies et du règlement des prestations.",
+    "closing": "Nous restons à votre disposition pour tout renseignement.",
+    "contest": ("Si vous n'êtes pas d'accord avec cette décision, vous pouvez adresser une réclamation motivée, "
+                "avec les pièces utiles, à votre délégation régionale dans un délai de deux mois à compter de la "
+                "réception de ce courrier. Si la réponse de la délégation ne vous satisfait pas, vous pouvez saisir la "
+                "commission de recours dans les deux mois qui suivent cette réponse."),
+    "commission_name": "Commission nationale des recours",
+    "commission_address": "Siège du CNAS\n12 rue de l'Entraide\n75015 PARIS",
+    "signature_formula": "Pour le président et par délégation,",
+}
 
 
 def upload_to_batches(instance, filename: str) -> str:
@@ -178,7 +192,7 @@ class Bracket(models.Model):
         return f"≤ {self.qf_max} € : {self.amount} €" if self.qf_max is not None else f"au-delà : {self.amount} €"
 
 
-@tracked(exclude=("decision_pdf",))
+@tracked(exclude=("decision_pdf", "refusal_attestation_pdf"))
 class Demande(models.Model):
     """An agent's request for a prestation, from draft to payment."""
 
@@ -214,6 +228,9 @@ class Demande(models.Model):
     amount_granted = models.DecimalField(_("montant accordé (€)"), **MONEY, null=True, blank=True)
     amount_change_reason = models.TextField(_("motif du changement de montant"), blank=True)
     refusal_reason = models.TextField(_("motif du refus"), blank=True)
+    # The rules the request did not meet on the day it was refused, each in full, beside the instructor's reason.
+    refusal_grounds = ArrayField(models.TextField(), verbose_name=_("motifs réglementaires du refus"), default=list,
+                                 blank=True)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("déposée le"), null=True, blank=True)
     decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
@@ -226,6 +243,8 @@ class Demande(models.Model):
                                     blank=True, on_delete=models.SET_NULL, related_name="+")
     decision_pdf = models.FileField(_("lettre de décision"), storage=private_storage, upload_to=upload_to_decisions,
                                     max_length=255, blank=True)
+    refusal_attestation_pdf = models.FileField(_("attestation de refus"), storage=private_storage,
+                                               upload_to=upload_to_decisions, max_length=255, blank=True)
     batch = models.ForeignKey("PaymentBatch", verbose_name=_("lot de paiement"), null=True, blank=True,
                               on_delete=models.PROTECT, related_name="demandes")
     paid_at = models.DateTimeField(_("payée le"), null=True, blank=True)
@@ -283,6 +302,42 @@ class Demande(models.Model):
     @property
     def can_be_withdrawn(self) -> bool:
         return self.status in (self.Status.DRAFT, *self.OPEN)
+
+
+class LetterWording(models.Model):
+    """What a decision letter says beyond its facts, edited by staff: one per kind of decision. The
+    letter is written once, with the wording of the day; a later edit changes the next letters only."""
+
+    class Kind(models.TextChoices):
+        ACCEPTANCE = "acceptance", _("décision d'attribution")
+        REFUSAL = "refusal", _("décision de refus")
+
+    kind = models.CharField(_("lettre"), max_length=16, choices=Kind.choices, unique=True)
+    opening = models.TextField(_("introduction"), default=DEFAULT_WORDING["opening"])
+    closing = models.TextField(_("paragraphe final"), default=DEFAULT_WORDING["closing"], blank=True)
+    contest = models.TextField(
+        _("voies de recours"), default=DEFAULT_WORDING["contest"],
+        help_text=_("Comment contester : la réclamation motivée à la délégation régionale dans les deux mois, puis la "
+                    "commission. Les adresses de la délégation et de la commission sont ajoutées dessous."))
+    commission_name = models.CharField(_("commission de recours"), max_length=200,
+                                       default=DEFAULT_WORDING["commission_name"])
+    commission_address = models.TextField(_("adresse de la commission"), default=DEFAULT_WORDING["commission_address"])
+    signature_formula = models.CharField(_("formule de signature"), max_length=200,
+                                         default=DEFAULT_WORDING["signature_formula"])
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("texte des lettres de décision")
+        verbose_name_plural = _("textes des lettres de décision")
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return str(self.get_kind_display())
+
+    @classmethod
+    def for_kind(cls, kind: str) -> "LetterWording":
+        """The wording staff wrote, or the default one when nobody has written it yet."""
+        return cls.objects.filter(kind=kind).first() or cls(kind=kind)
 
 
 class DemandeDocument(models.Model):

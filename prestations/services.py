@@ -11,15 +11,16 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Agent, FamilyMember
 from cnas import audit, locks, outbox
+from cnas.links import absolute_reverse
 from cnas.money import format_euros, round_cents
 from cnas.pdf import render_pdf
 from cnas.private_files import check_upload
+from prestations import letters
 from prestations.eligibility import Verdict, evaluate
 from prestations.models import Demande, DemandeDocument, DemandeEvent, DocumentKind, PaymentBatch, Prestation
 
@@ -41,8 +42,9 @@ def _notify(demande: Demande) -> None:
     email = demande.agent.user.email if demande.agent.user_id else demande.agent.email
     if not email:
         return
-    context = {"demande": demande, "portal": settings.PORTAL_NAME,
-               "link": settings.SITE_URL.rstrip("/") + reverse("espace:demande", args=[demande.pk])}
+    context = {"demande": demande, "portal": settings.PORTAL_NAME, "reasons": letters.refusal_reasons(demande),
+               "payment_date": letters.expected_payment_date(demande),
+               "link": absolute_reverse("espace:demande", demande.pk)}
     subject = render_to_string("prestations/email/status_subject.txt", context).strip()
     body = render_to_string("prestations/email/status_body.txt", context)
     outbox.enqueue("cnas.tasks.send_email", subject=subject, body=body, to=[email])
@@ -279,6 +281,9 @@ def refuse(*, actor, demande: Demande, reason: str) -> Demande:
     if demande.status not in Demande.OPEN:
         raise ValidationError(_("Cette demande n'est pas en cours d'instruction."))
     demande.refusal_reason = reason.strip()
+    # The letter gives every reason in full: the rules the request does not meet go beside the instructor's.
+    verdict = verdict_for(demande, on=timezone.localdate(demande.submitted_at) if demande.submitted_at else None)
+    demande.refusal_grounds = [] if verdict.eligible else list(verdict.reasons)
     _decide(demande, actor=actor, status=S.REFUSED, text=_("Demande refusée : %(r)s") % {"r": reason.strip()})
     demande.save()
     audit.record(actor=actor, action="demande.refuse", target=demande, reason=reason)
@@ -301,29 +306,45 @@ def ask_documents(*, actor, demande: Demande, message: str) -> Demande:
     return demande
 
 
+LETTERS_MISSING = (Q(decision_pdf="", status__in=[S.ACCEPTED, S.REFUSED, S.PAID])
+                   | Q(refusal_attestation_pdf="", status=S.REFUSED))
+
+
 def render_decision(*, demande_id: int) -> None:
-    """Worker side: the decision letter, once (a second run changes nothing)."""
+    """Worker side: the decision letter, and for a refusal its attestation, once each (a second run
+    changes nothing)."""
     with transaction.atomic():
-        wanted = Demande.objects.filter(pk=demande_id, decision_pdf="", status__in=[S.ACCEPTED, S.REFUSED, S.PAID])
+        wanted = Demande.objects.filter(LETTERS_MISSING, pk=demande_id)
         demande = (wanted.select_for_update(skip_locked=True, of=("self",))
-                   .select_related("agent", "prestation", "adherent", "child").first())
+                   .select_related("agent", "prestation", "adherent", "child", "region", "batch",
+                                   "decided_by__staff_profile").first())
         if demande is None:
             if wanted.exists():  # somebody holds the row (a second click, a batch being prepared)
                 raise outbox.TryLater(seconds=5)
             return
-        content = render_pdf("prestations/pdf/decision.html", {"demande": demande, "today": timezone.localdate()})
-        demande.decision_pdf.save(f"decision-{demande.pk}.pdf", ContentFile(content), save=False)
-        demande.save(update_fields=["decision_pdf"])
+        context = letters.context(demande)
+        fields = []
+        if not demande.decision_pdf:
+            content = render_pdf("prestations/pdf/decision.html", context)
+            demande.decision_pdf.save(f"decision-{demande.pk}.pdf", ContentFile(content), save=False)
+            fields.append("decision_pdf")
+        if demande.status == S.REFUSED and not demande.refusal_attestation_pdf:
+            content = render_pdf("prestations/pdf/refusal_attestation.html", context)
+            demande.refusal_attestation_pdf.save(f"attestation-refus-{demande.pk}.pdf", ContentFile(content),
+                                                 save=False)
+            fields.append("refusal_attestation_pdf")
+        demande.save(update_fields=fields)
 
 
 def resume_missing_letters() -> int:
-    """At a worker's start and from beat: every decided request without its letter has the letter's
+    """At a worker's start and from beat: every decided request without its letters has the letters'
     work waiting in the outbox (a decision older than the outbox, or whose work was lost)."""
     resumed = 0
-    missing = Demande.objects.filter(decision_pdf="", status__in=[S.ACCEPTED, S.REFUSED, S.PAID])
-    for pk in missing.values_list("pk", flat=True).iterator():
-        resumed += outbox.ensure("prestations.tasks.render_decision", demande_id=pk,
-                                 dedupe_key=f"render_decision:{pk}") is not None
+    missing = Demande.objects.filter(LETTERS_MISSING).values_list("pk", "decision_pdf")
+    for pk, decision in missing.iterator():
+        # a refusal decided before attestations existed has its letter: its attestation is other work
+        key = f"render_attestation:{pk}" if decision else f"render_decision:{pk}"
+        resumed += outbox.ensure("prestations.tasks.render_decision", demande_id=pk, dedupe_key=key) is not None
     return resumed
 
 
@@ -369,7 +390,7 @@ def ask_opinion(*, actor, demande: Demande, addressee, question: str) -> Demande
     event = DemandeEvent.objects.create(demande=demande, kind=DemandeEvent.Kind.OPINION_ASKED, status=demande.status,
                                         text=question, actor=_user(actor), addressee=addressee)
     audit.record(actor=actor, action="demande.ask_opinion", target=demande, changes={"à": addressee.email})
-    link = settings.SITE_URL.rstrip("/") + reverse("admin:prestations_demande_change", args=[demande.pk])
+    link = absolute_reverse("admin:prestations_demande_change", demande.pk)
     outbox.enqueue("cnas.tasks.send_email", to=[addressee.email],
                    subject=_("Avis demandé sur la demande n° %(n)s") % {"n": demande.pk},
                    body=_("Bonjour,\n\n%(who)s vous demande votre avis sur la demande n° %(n)s :\n\n%(q)s\n\n"

@@ -16,6 +16,7 @@ urlpatterns = [
     path("actions/", cos_views.espace_actions, name="actions"),
     path("actions/<int:action>/inscription/", cos_views.espace_register, name="action_register"),
     path("actions/inscriptions/<int:registration>/annuler/", cos_views.espace_cancel, name="action_cancel"),
+    path("actions/place/<str:token>/", cos_views.release_seat, name="action_release"),
     path("cos/<int:member>/carte/", cos_views.espace_card, name="cos_card"),
     path("cos/recus/<int:fee>/", cos_views.espace_receipt, name="cos_receipt"),
     path("demandes/", views.demandes, name="demandes"),
@@ -26,4 +27,6 @@ urlpatterns = [
     path("demandes/<int:pk>/retirer/", views.demande_withdraw, name="demande_withdraw"),
     path("demandes/<int:pk>/message/", views.demande_message, name="demande_message"),
     path("demandes/<int:pk>/decision/", views.demande_decision, name="demande_decision"),
+    path("demandes/<int:pk>/attestation-de-refus/", views.demande_refusal_attestation,
+         name="demande_refusal_attestation"),
 ]

@@ -18,7 +18,7 @@ from adhesions import selectors
 from cnas import private_files
 from cnas.forms import DateField, MoneyField
 from cnas.idempotency import once
-from prestations import services
+from prestations import letters, services
 from prestations.eligibility import evaluate
 from prestations.models import Demande, DemandeEvent, Prestation
 
@@ -148,6 +148,7 @@ def demande_detail(request, pk: int):
         "documents": demande.documents.select_related("kind"), "missing": services.missing_documents(demande),
         "document_form": DocumentForm(prestation=demande.prestation),
         "message_form": MessageForm(),
+        "payment_date": letters.expected_payment_date(demande), "reasons": letters.refusal_reasons(demande),
     })
 
 
@@ -231,6 +232,16 @@ def demande_decision(request, pk: int):
         raise Http404
     return private_files.serve(demande.decision_pdf, content_type="application/pdf",
                                filename=f"decision-{demande.pk}.pdf", inline=True)
+
+
+@agent_required
+@require_GET
+def demande_refusal_attestation(request, pk: int):
+    demande = get_own_demande_or_404(request, pk)
+    if demande.status != Demande.Status.REFUSED or not demande.refusal_attestation_pdf:
+        raise Http404
+    return private_files.serve(demande.refusal_attestation_pdf, content_type="application/pdf",
+                               filename=f"attestation-refus-{demande.pk}.pdf", inline=True)
 
 
 # --- Bank details and tax figures -----------------------------------------------------------

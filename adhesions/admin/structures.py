@@ -29,8 +29,11 @@ from cnas.forms import DateField
 @admin.register(Region)
 class RegionAdmin(RegionScopedAdmin, AuditedModelAdmin):
     unscoped = "les délégations elles-mêmes"
-    list_display = ("code", "name")
+    list_display = ("code", "name", "city", "phone", "email")
     search_fields = ("code", "name")
+    fieldsets = ((None, {"fields": ("code", "name")}),
+                 (_("Accueil des agents"), {"fields": ("address", "postcode", "city", "phone", "email",
+                                                        "opening_hours")}))
 
 
 class AdhesionInline(ReadOnlyAdminMixin, TabularInline):

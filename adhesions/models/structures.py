@@ -20,6 +20,15 @@ class Region(models.Model):
 
     code = models.CharField(_("code"), max_length=8, unique=True)
     name = models.CharField(_("nom"), max_length=150, unique=True)
+    # Where an agent writes, calls or comes: the contact page, decision letters and their ways to contest.
+    address = models.TextField(_("adresse postale"), blank=True,
+                               help_text=_("Lignes de l'adresse, sans le code postal ni la ville."))
+    postcode = models.CharField(_("code postal"), max_length=5, blank=True, validators=[validate_french_postcode])
+    city = models.CharField(_("ville"), max_length=100, blank=True)
+    phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    opening_hours = models.CharField(_("horaires d'accueil"), max_length=200, blank=True,
+                                     default="du lundi au vendredi, de 9 h à 17 h")
 
     class Meta:
         verbose_name = _("délégation régionale")
@@ -28,6 +37,14 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def postal_lines(self) -> list[str]:
+        """The delegation's address as it is written on an envelope."""
+        lines = [f"Délégation régionale {self.name}", *self.address.splitlines()]
+        if self.postcode or self.city:
+            lines.append(f"{self.postcode} {self.city.upper()}".strip())
+        return [line.strip() for line in lines if line.strip()]
 
 
 class AdherentKind(models.TextChoices):

@@ -35,9 +35,10 @@ def test_roles_are_the_code_and_give_no_personal_data_of_the_framework():
                  .values_list("permissions__content_type__app_label", flat=True))
     assert not labels & {"account", "mfa", "django_celery_beat", "pghistory", "sessions"}
     supervisor = Group.objects.get(name="Superviseur")
-    # reads, and relaunches abandoned asynchronous work (which changes no record)
+    # reads, relaunches abandoned asynchronous work (which changes no record), and writes the texts of the
+    # decision letters and the delegations' desks: no person's record, no money
     assert set(supervisor.permissions.exclude(codename__startswith="view_").values_list("codename", flat=True)) == {
-        "retry_outboxitem"}
+        "retry_outboxitem", "add_letterwording", "change_letterwording", "change_region"}
     # somebody adding a right by hand in the admin loses it at the next migrate
     extra = Permission.objects.get(codename="delete_adherent")
     supervisor.permissions.add(extra)
