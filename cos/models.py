@@ -5,7 +5,8 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from cnas.history import tracked
@@ -157,6 +158,14 @@ class MemberFee(models.Model):
         return f"{self.member} — {self.year}"
 
 
+class LocalActionQuerySet(models.QuerySet):
+    def with_seats(self):
+        """Each action with ``seats_taken`` (confirmed) and ``seats_waiting`` (people in line)."""
+        def seats(status):
+            return Coalesce(Sum("registrations__seats", filter=Q(registrations__status=status)), 0)
+        return self.annotate(seats_taken=seats("confirmed"), seats_waiting=seats("waiting"))
+
+
 class LocalAction(models.Model):
     """A local action of the COS: Christmas tree, bus trip, show…"""
 
@@ -172,6 +181,8 @@ class LocalAction(models.Model):
     registration_deadline = models.DateField(_("inscriptions jusqu'au"))
     is_published = models.BooleanField(_("publiée"), default=False)
 
+    objects = LocalActionQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("action locale")
         verbose_name_plural = _("actions locales")
@@ -180,6 +191,11 @@ class LocalAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.starts_at:%d/%m/%Y})"
+
+    @property
+    def seats_left(self) -> int:
+        """Needs ``with_seats()``: the seats nobody holds."""
+        return max(0, self.capacity - self.seats_taken)
 
 
 class Registration(models.Model):

@@ -5,18 +5,21 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Agent, FamilyMember
 from adhesions.coverage import sync_adherent_coverage
 from adhesions.models import Adherent, Coverage, Employment
 from adhesions.services.structures import open_adhesion
 from cnas import audit, outbox
+from cnas.links import absolute_reverse
 from cos.coverage import sync_cos_coverage
 from cos.models import (
     Convention,
@@ -202,11 +205,26 @@ def _confirmed_seats(action: LocalAction) -> int:
         n=Sum("seats"))["n"] or 0
 
 
+class NotEnoughSeats(ValidationError):
+    """Fewer seats are left than people registered: register fewer, or wait together."""
+
+    def __init__(self, *, left: int, wanted: int):
+        self.left, self.wanted = left, wanted
+        super().__init__(
+            ngettext("Il reste %(left)s place pour les %(wanted)s personnes que vous inscrivez : inscrivez-en moins, "
+                     "ou attendez ensemble sur la liste d'attente.",
+                     "Il reste %(left)s places pour les %(wanted)s personnes que vous inscrivez : inscrivez-en moins, "
+                     "ou attendez ensemble sur la liste d'attente.", left) % {"left": left, "wanted": wanted},
+            code="not_enough_seats")
+
+
 @transaction.atomic
 def register(*, actor, action: LocalAction, member: CosMember, family_member_ids: list[int],
-             include_member: bool = True) -> Registration:
+             include_member: bool = True, wait_as_group: bool = False) -> Registration:
     """Seats are never given beyond the capacity, however many register at once: the action's row
-    is locked while the seats are counted. Past the capacity, the registration waits in line."""
+    is locked while the seats are counted. A household that fits is confirmed; when the action is full
+    it waits in line; when some seats are left but fewer than it needs, it is told how many
+    (`NotEnoughSeats`) and chooses: fewer people, or ``wait_as_group`` (all together, or none)."""
     action = LocalAction.objects.select_for_update().get(pk=action.pk)
     today = timezone.localdate()
     if not action.is_published or action.registration_deadline < today:
@@ -222,10 +240,20 @@ def register(*, actor, action: LocalAction, member: CosMember, family_member_ids
     if Registration.objects.filter(action=action, member=member).exclude(status=Registration.Status.CANCELLED
                                                                         ).exists():
         raise ValidationError(_("Vous êtes déjà inscrit(e) à cette action."))
+    if seats > action.capacity:  # such a group could never be promoted: it does not wait
+        raise ValidationError(ngettext(
+            "Cette action compte %(n)s place en tout : inscrivez au plus %(n)s personne.",
+            "Cette action compte %(n)s places en tout : inscrivez au plus %(n)s personnes.",
+            action.capacity) % {"n": action.capacity})
+    left = action.capacity - _confirmed_seats(action)
+    if seats <= left:
+        status = Registration.Status.CONFIRMED
+    elif left == 0 or wait_as_group:
+        status = Registration.Status.WAITING
+    else:
+        raise NotEnoughSeats(left=left, wanted=seats)
     children = sum(1 for f in family if f.relation == FamilyMember.Relation.CHILD)
     amount = action.price_adult * (seats - children) + action.price_child * children
-    status = (Registration.Status.CONFIRMED if _confirmed_seats(action) + seats <= action.capacity
-              else Registration.Status.WAITING)
     registration = Registration.objects.create(action=action, member=member, status=status, seats=seats,
                                                amount=amount)
     Participant.objects.bulk_create(
@@ -239,7 +267,7 @@ def register(*, actor, action: LocalAction, member: CosMember, family_member_ids
 
 @transaction.atomic
 def cancel_registration(*, actor, registration: Registration) -> list[Registration]:
-    """Cancel, then promote the first in line while their seats fit; they are told by e-mail."""
+    """Cancel (a confirmed seat or a place in line), then promote who fits from the waiting list."""
     action = LocalAction.objects.select_for_update().get(pk=registration.action_id)
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     if registration.status == Registration.Status.CANCELLED:
@@ -247,19 +275,55 @@ def cancel_registration(*, actor, registration: Registration) -> list[Registrati
     registration.status = Registration.Status.CANCELLED
     registration.save(update_fields=["status"])
     audit.record(actor=actor, action="cos.cancel", target=registration)
+    return _promote(action)
+
+
+def _promote(action: LocalAction) -> list[Registration]:
+    """In order of registration, confirm each waiting group whose seats fit in the seats left. A group
+    that does not fit yet is skipped and keeps its rank: it comes first when enough seats free up.
+    The caller holds the action's row lock."""
     promoted = []
-    free = action.capacity - _confirmed_seats(action)
+    left = action.capacity - _confirmed_seats(action)
     for waiting in action.registrations.filter(status=Registration.Status.WAITING).select_related(
             "member__agent__user").order_by("created_at", "id"):
-        if waiting.seats > free:
-            break  # the first in line keeps his turn
+        if left == 0:
+            break
+        if waiting.seats > left:
+            continue
         waiting.status = Registration.Status.CONFIRMED
         waiting.save(update_fields=["status"])
-        free -= waiting.seats
+        left -= waiting.seats
         promoted.append(waiting)
         audit.record(actor=None, action="cos.promote", target=waiting)
         _tell_promoted(waiting, action)
     return promoted
+
+
+def waiting_rank(registration: Registration) -> int | None:
+    """1 for the first group in line, and so on; None when the registration is not waiting."""
+    if registration.status != Registration.Status.WAITING:
+        return None
+    ahead = Registration.objects.filter(action_id=registration.action_id, status=Registration.Status.WAITING)
+    return ahead.filter(Q(created_at__lt=registration.created_at)
+                        | Q(created_at=registration.created_at, id__lt=registration.id)).count() + 1
+
+
+RELEASE_SALT = "cos.registration.release"
+
+
+def release_token(registration: Registration) -> str:
+    """The link's token by which the member gives up his seat without logging in."""
+    return signing.dumps(registration.pk, salt=RELEASE_SALT, compress=True)
+
+
+def registration_from_token(token: str) -> Registration | None:
+    try:
+        pk = signing.loads(token, salt=RELEASE_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(pk, int):
+        return None
+    return Registration.objects.select_related("action__cos", "member__agent__user").filter(pk=pk).first()
 
 
 def _tell_promoted(registration: Registration, action: LocalAction) -> None:
@@ -267,7 +331,9 @@ def _tell_promoted(registration: Registration, action: LocalAction) -> None:
     email = agent.user.email if agent.user_id else agent.email
     if not email:
         return
-    context = {"registration": registration, "action": action, "portal": settings.PORTAL_NAME}
+    context = {"registration": registration, "action": action, "portal": settings.PORTAL_NAME,
+               "link": absolute_reverse("espace:actions"),
+               "release_link": absolute_reverse("espace:action_release", release_token(registration))}
     subject = render_to_string("cos/email/promoted_subject.txt", context).strip()
     body = render_to_string("cos/email/promoted_body.txt", context)
     outbox.enqueue("cnas.tasks.send_email", subject=subject, body=body, to=[email])

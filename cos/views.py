@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import agent_required
@@ -236,7 +236,7 @@ def actions(request, association):
         messages.success(request, _("Action créée."))
         return redirect("cos:action", pk=association.pk, action=action.pk)
     return render(request, "cos/actions.html", {"association": association, "form": form,
-                                                "actions": association.local_actions.all()})
+                                                "actions": association.local_actions.with_seats()})
 
 
 def _action(association, pk):
@@ -250,10 +250,11 @@ def action(request, association, action: int):
     registrations = (record.registrations.exclude(status=Registration.Status.CANCELLED)
                      .select_related("member__agent").prefetch_related("participants__family_member"))
     confirmed = [r for r in registrations if r.status == Registration.Status.CONFIRMED]
+    waiting = [r for r in registrations if r.status == Registration.Status.WAITING]
+    seats = sum(r.seats for r in confirmed)
     return render(request, "cos/action.html", {
-        "association": association, "action": record, "confirmed": confirmed,
-        "waiting": [r for r in registrations if r.status == Registration.Status.WAITING],
-        "seats": sum(r.seats for r in confirmed),
+        "association": association, "action": record, "confirmed": confirmed, "waiting": waiting,
+        "seats": seats, "left": max(0, record.capacity - seats), "waiting_seats": sum(r.seats for r in waiting),
     })
 
 
@@ -303,19 +304,27 @@ def _memberships(agent):
 @agent_required
 @require_GET
 def espace_actions(request):
-    """Published actions of the associations the agent belongs to, with his registrations."""
+    return _actions_page(request)
+
+
+def _actions_page(request, *, choice=None, status=200):
+    """Published actions of the associations the agent belongs to, with the seats left and his
+    registrations. ``choice``: the action and the selection a household made that did not fit."""
     agent = request.agent
     memberships = list(_memberships(agent))
     today = timezone.localdate()
     rows = (LocalAction.objects.filter(cos_id__in=[m.cos_id for m in memberships], is_published=True,
-                                       starts_at__date__gte=today).select_related("cos").order_by("starts_at"))
+                                       starts_at__date__gte=today)
+            .with_seats().select_related("cos").order_by("starts_at"))
     mine = {r.action_id: r for r in Registration.objects.filter(member__agent=agent).exclude(
         status=Registration.Status.CANCELLED)}
+    for registration in mine.values():
+        registration.rank = services.waiting_rank(registration)
     return render(request, "cos/espace_actions.html", {
-        "rows": [(a, mine.get(a.pk)) for a in rows], "memberships": memberships,
+        "rows": [(a, mine.get(a.pk)) for a in rows], "memberships": memberships, "choice": choice,
         "household": agent.household.all(), "fees": MemberFee.objects.filter(member__agent=agent).select_related(
             "member__cos").order_by("-year"),
-    })
+    }, status=status)
 
 
 @agent_required
@@ -326,11 +335,17 @@ def espace_register(request, action: int):
     member = _memberships(agent).filter(cos_id=record.cos_id).first()
     if member is None:
         raise Http404
+    family = [int(pk) for pk in request.POST.getlist("family") if pk.isascii() and pk.isdigit()]
+    include_member = request.POST.get("me") == "on"
     try:
         registration = once(request, scope="cos.register", create=lambda: services.register(
-            actor=request.user, action=record, member=member,
-            family_member_ids=[int(pk) for pk in request.POST.getlist("family") if pk.isascii() and pk.isdigit()],
-            include_member=request.POST.get("me") == "on"))[0]
+            actor=request.user, action=record, member=member, family_member_ids=family,
+            include_member=include_member, wait_as_group=request.POST.get("wait") == "group"))[0]
+    except services.NotEnoughSeats as exc:
+        # told how many seats remain, the household chooses on the same page: fewer people, or wait together
+        return _actions_page(request, choice={
+            "action": record.pk, "message": exc.messages[0], "left": exc.left, "wanted": exc.wanted,
+            "family": set(family), "me": include_member})
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -338,8 +353,11 @@ def espace_register(request, action: int):
         if registration.status == Registration.Status.CONFIRMED:
             messages.success(request, _("Inscription confirmée."))
         else:
-            messages.info(request, _("L'action est complète : vous êtes sur la liste d'attente et serez prévenu(e) "
-                                     "par e-mail si une place se libère."))
+            messages.info(request, ngettext(
+                "Vous êtes sur la liste d'attente pour %(n)s place. Vous serez prévenu(e) par e-mail dès "
+                "qu'elle se libère.",
+                "Vous êtes sur la liste d'attente pour %(n)s places, ensemble. Vous serez prévenu(e) par e-mail dès "
+                "qu'elles se libèrent.", registration.seats) % {"n": registration.seats})
     return redirect("espace:actions")
 
 
@@ -350,6 +368,20 @@ def espace_cancel(request, registration: int):
     services.cancel_registration(actor=request.user, registration=record)
     messages.info(request, _("Inscription annulée."))
     return redirect("espace:actions")
+
+
+@require_http_methods(["GET", "POST"])
+def release_seat(request, token: str):
+    """The link of the e-mail that offers a seat: the member gives it up in one click, without logging in."""
+    record = services.registration_from_token(token)
+    if record is None:
+        raise Http404
+    over = record.action.starts_at <= timezone.now()
+    if request.method == "POST" and not over and record.status != Registration.Status.CANCELLED:
+        services.cancel_registration(actor=record.member.agent.user, registration=record)
+        record.refresh_from_db()
+        return render(request, "cos/release_seat.html", {"registration": record, "released": True})
+    return render(request, "cos/release_seat.html", {"registration": record, "over": over})
 
 
 @agent_required

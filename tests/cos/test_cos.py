@@ -139,24 +139,103 @@ def christmas(cos, capacity=5, **kwargs):
     return services.create_action(actor=None, cos=cos, **values)
 
 
+def household_member(tenant, n: int, *, people: int):
+    """Another agent of the commune, member of its COS, with ``people - 1`` children."""
+    agent = world.hire(tenant.employer, D(2018, 1, 1), email=f"m{n}@exemple.test").agent
+    member = services.add_member(actor=None, cos=tenant.cos, agent=agent, joined_on=D(2021, 1, 1))
+    children = [world.child(agent, first_name=f"Enfant{n}-{k}").pk for k in range(people - 1)]
+    return member, children
+
+
 @pytest.mark.django_db
-def test_registration_waiting_list_and_promotion(cos_world, django_capture_on_commit_callbacks):
+def test_a_household_larger_than_the_seats_left_chooses_fewer_people_or_waits_as_a_group(
+        cos_world, django_capture_on_commit_callbacks):
     tenant, member = cos_world
-    action = christmas(tenant.cos, capacity=3)
+    action = christmas(tenant.cos, capacity=5)
     first = services.register(actor=None, action=action, member=member, family_member_ids=[tenant.child.pk])
     assert first.status == "confirmed" and first.seats == 2 and first.amount == Decimal("5")
-    others = []
-    for n in range(2):
-        agent = world.hire(tenant.employer, D(2018, 1, 1), email=f"m{n}@exemple.test").agent
-        m = services.add_member(actor=None, cos=tenant.cos, agent=agent, joined_on=D(2021, 1, 1))
-        child = world.child(agent)
-        others.append(services.register(actor=None, action=action, member=m, family_member_ids=[child.pk]))
-    assert [r.status for r in others] == ["waiting", "waiting"]  # 2 seats each, 1 left
+
+    four, children = household_member(tenant, 0, people=4)
+    with pytest.raises(services.NotEnoughSeats) as told:
+        services.register(actor=None, action=action, member=four, family_member_ids=children)
+    assert (told.value.left, told.value.wanted) == (3, 4)
+    assert "Il reste 3 places pour les 4 personnes" in told.value.messages[0]
+    assert not Registration.objects.filter(member=four).exists()  # nothing done until the household chooses
+    group = services.register(actor=None, action=action, member=four, family_member_ids=children, wait_as_group=True)
+    assert group.status == "waiting" and group.seats == 4 and services.waiting_rank(group) == 1
+
+    # behind the group, a single person fits in the 3 seats left: confirmed; a pair after him too
+    single, _ = household_member(tenant, 1, people=1)
+    assert services.register(actor=None, action=action, member=single, family_member_ids=[]).status == "confirmed"
+    pair, pair_children = household_member(tenant, 2, people=2)
+    assert services.register(actor=None, action=action, member=pair, family_member_ids=pair_children
+                             ).status == "confirmed"
+    late, _ = household_member(tenant, 3, people=1)
+    behind = services.register(actor=None, action=action, member=late, family_member_ids=[])
+    assert behind.status == "waiting" and services.waiting_rank(behind) == 2  # the action is full: he waits
+
+    # the pair leaves: 2 seats free, the group of 4 does not fit yet and keeps its rank, the single behind is served
     with django_capture_on_commit_callbacks(execute=True):
-        promoted = services.cancel_registration(actor=None, registration=first)
-    assert [r.pk for r in promoted] == [others[0].pk]
-    assert Registration.objects.get(pk=others[1].pk).status == "waiting"
-    assert mail.outbox[-1].to == ["m0@exemple.test"] and "place s'est libérée" in mail.outbox[-1].subject
+        promoted = services.cancel_registration(
+            actor=None, registration=Registration.objects.get(member=pair, action=action))
+    assert [r.pk for r in promoted] == [behind.pk]
+    group.refresh_from_db()
+    assert group.status == "waiting" and services.waiting_rank(group) == 1
+    assert mail.outbox[-1].to == ["m3@exemple.test"]
+
+    # the first household leaves too: 3 seats, still not enough for 4; then the single: 4, the group comes in whole
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.cancel_registration(actor=None, registration=first) == []
+        assert LocalAction.objects.with_seats().get(pk=action.pk).seats_left == 3
+        promoted = services.cancel_registration(
+            actor=None, registration=Registration.objects.get(member=single, action=action))
+    assert [r.pk for r in promoted] == [group.pk]
+    assert LocalAction.objects.with_seats().get(pk=action.pk).seats_left == 0
+    assert mail.outbox[-1].to == ["m0@exemple.test"] and "4 personnes" in mail.outbox[-1].body
+
+
+@pytest.mark.django_db
+def test_a_group_larger_than_the_action_cannot_wait_for_ever(cos_world):
+    tenant, _member = cos_world
+    action = christmas(tenant.cos, capacity=3)
+    four, children = household_member(tenant, 0, people=4)
+    with pytest.raises(services.ValidationError, match="compte 3 places en tout"):
+        services.register(actor=None, action=action, member=four, family_member_ids=children, wait_as_group=True)
+
+
+@pytest.mark.django_db
+def test_the_seat_offered_by_e_mail_is_given_up_with_its_link(cos_world, client, django_capture_on_commit_callbacks):
+    import re
+
+    tenant, member = cos_world
+    action = christmas(tenant.cos, capacity=2)
+    first = services.register(actor=None, action=action, member=member, family_member_ids=[tenant.child.pk])
+    waiting, children = household_member(tenant, 0, people=2)
+    second = services.register(actor=None, action=action, member=waiting, family_member_ids=children)
+    third_member, _ = household_member(tenant, 1, people=1)
+    third = services.register(actor=None, action=action, member=third_member, family_member_ids=[])
+    assert (second.status, third.status) == ("waiting", "waiting")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_registration(actor=None, registration=first)
+    offer = mail.outbox[-1]
+    assert offer.to == ["m0@exemple.test"]
+    link = re.search(r"https?://\S+/espace/actions/place/\S+/", offer.body).group(0)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    page = client.get("/" + path)  # nobody logged in: the link is enough
+    assert page.status_code == 200 and "Je libère ma place" in page.content.decode()
+    assert Registration.objects.get(pk=second.pk).status == "confirmed"  # a GET changes nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post("/" + path)
+    assert "Votre place est libérée" in page.content.decode()
+    assert Registration.objects.get(pk=second.pk).status == "cancelled"
+    assert Registration.objects.get(pk=third.pk).status == "confirmed" and mail.outbox[-1].to == ["m1@exemple.test"]
+    # twice: nothing more happens
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post("/" + path)
+    assert "déjà annulée" in again.content.decode() and Registration.objects.get(pk=third.pk).status == "confirmed"
+    # a forged or altered token: 404
+    assert client.get("/espace/actions/place/abc/").status_code == 404
+    assert client.get("/" + path[:-3] + "xx/").status_code == 404
 
 
 @pytest.mark.django_db
