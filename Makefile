@@ -9,6 +9,9 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# The portal's address, which every link of an e-mail starts with: given to web, worker and beat alike
+# (honcho gives each process a PORT of its own, so none of them may derive it from PORT).
+SITE_URL ?= http://127.0.0.1:$(PORT)
 APT_PACKAGES := chromium libharfbuzz-subset0 poppler-utils
 
 .PHONY: help run test deps system-deps database lint migrations-check deploy-check pytest bench clean
@@ -52,8 +55,9 @@ run: deps database
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo ""
 	@echo "Portail : http://127.0.0.1:$(PORT)   (Ctrl-C arrête le web, le worker et beat)"
+	@echo "Liens des e-mails : $(SITE_URL)"
 	@echo ""
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) $(VENV)/bin/honcho start --port $(PORT)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PORT=$(PORT) SITE_URL="$(SITE_URL)" $(VENV)/bin/honcho start --port $(PORT)
 
 lint: deps
 	$(VENV)/bin/ruff check .
@@ -65,7 +69,7 @@ migrations-check: deps
 # The production settings pass Django's deployment checklist without a single warning.
 deploy-check: deps
 	DEBUG=0 SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
-	  ALLOWED_HOSTS=example.org $(PY) manage.py check --deploy --fail-level WARNING
+	  ALLOWED_HOSTS=example.org SITE_URL=https://example.org $(PY) manage.py check --deploy --fail-level WARNING
 
 pytest: deps system-deps
 	$(VENV)/bin/pytest --create-db

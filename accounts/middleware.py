@@ -17,7 +17,8 @@ class RequireMFAMiddleware:
 
     They may not turn it off either: the deactivation page sends them back."""
 
-    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/sante/")
+    # the contact page too: someone stuck on the second factor can still reach his delegation
+    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/sante/", "/contact/")
 
     def __init__(self, get_response):
         self.get_response = get_response

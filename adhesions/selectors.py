@@ -110,3 +110,25 @@ def entitlement_on(*, agent, day: datetime.date | None = None) -> Entitlement:
         if coverage.adherent_id not in late:
             return Entitlement(coverage=coverage)
     return Entitlement(coverage=coverages[0], blocked_year=late[coverages[0].adherent_id])
+
+
+def delegation_of(user, *, day: datetime.date | None = None):
+    """The regional delegation a person of the portal deals with (None: none known): an agent's is the
+    region of the adherent that covers him today (his employer, or his COS), else of his latest
+    employer; a correspondent's or COS administrator's, the region of the structure he manages."""
+    from adhesions.models import Manager, Region
+
+    if not getattr(user, "is_authenticated", False):
+        return None
+    agent = getattr(user, "agent", None)  # None: no agent's file tied to the account
+    if agent is not None:
+        coverage = coverage_on(agent=agent, day=day)
+        if coverage is not None:
+            return Region.objects.get(pk=coverage.adherent.region_id)
+        employment = (Employment.objects.filter(agent=agent).select_related("employer__region")
+                      .order_by("-start_date", "-pk").first())
+        if employment is not None:
+            return employment.employer.region
+    manager = (Manager.objects.filter(user=user).select_related("adherent__region")
+               .order_by("adherent__name", "pk").first())
+    return manager.adherent.region if manager is not None else None

@@ -7,7 +7,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
 # One namespace per kind of scarce thing, so that two kinds never share a lock by chance.
-NAMESPACES = {"roster": 4201, "ceiling": 4202, "places": 4203, "stock": 4204}
+NAMESPACES = {"roster": 4201, "ceiling": 4202, "places": 4203, "stock": 4204, "quota": 4205}
 BUSY = "busy"
 
 

@@ -46,9 +46,10 @@ def beat(name: str) -> None:
 
 @shared_task
 def send_email(*, subject: str, body: str, to: list[str], html_body: str = "",
-               from_email: str | None = None) -> int:
+               from_email: str | None = None, reply_to: list[str] | None = None) -> int:
     """Send one e-mail; given strings only, never objects."""
-    message = mail.EmailMultiAlternatives(subject=subject, body=body, from_email=from_email, to=to)
+    message = mail.EmailMultiAlternatives(subject=subject, body=body, from_email=from_email, to=to,
+                                          reply_to=reply_to or None)
     if html_body:
         message.attach_alternative(html_body, "text/html")
     return message.send()

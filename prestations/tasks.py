@@ -59,7 +59,7 @@ def send_instruction_digest() -> int:
         mine = [d for d in late if profile.region_id is None or d.region_id == profile.region_id]
         if not mine:
             continue
-        context = {"demandes": mine, "now": now, "portal": settings.PORTAL_NAME, "site": settings.SITE_URL}
+        context = {"demandes": mine, "now": now, "portal": settings.PORTAL_NAME}
         mail.send_mail(render_to_string("prestations/email/digest_subject.txt", context).strip(),
                        render_to_string("prestations/email/digest_body.txt", context), None, [profile.user.email])
         sent += 1

@@ -1,5 +1,5 @@
 """The staff's admin of adhesions, by sub-domain (each module registers its models)."""
 
-from adhesions.admin import contributions, payments, roster, structures
+from adhesions.admin import contact, contributions, payments, roster, structures
 
-__all__ = ["contributions", "payments", "roster", "structures"]
+__all__ = ["contact", "contributions", "payments", "roster", "structures"]

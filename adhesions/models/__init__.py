@@ -1,5 +1,6 @@
 """The models of member structures, rosters, contributions and payments, by sub-domain."""
 
+from adhesions.models.contact import ContactMessage
 from adhesions.models.contributions import (
     MONEY,
     Campaign,
@@ -38,7 +39,8 @@ from adhesions.models.structures import (
 
 __all__ = [
     "MONEY", "Adherent", "AdherentCategory", "AdherentKind", "AdherentQuerySet", "Adhesion", "AdhesionQuerySet",
-    "BankStatement", "BasisPeriod", "Campaign", "CampaignChunk", "ContributionCall", "ContributionCallQuerySet",
+    "BankStatement", "BasisPeriod", "Campaign", "CampaignChunk", "ContactMessage", "ContributionCall",
+    "ContributionCallQuerySet",
     "ContributionScale", "Coverage", "CoverageQuerySet", "Employment", "EmploymentQuerySet", "Invitation",
     "Manager", "MembershipApplication", "Payment", "PayrollDeclaration", "PayrollDeclarationQuerySet", "Region",
     "Reminder", "RosterImport", "check_manager_role", "upload_to_calls", "upload_to_deliberations",

@@ -2,6 +2,7 @@
 in one transaction, audited. Grouped by sub-domain; the public functions are re-exported
 here so that callers write ``services.hire_agent(...)``."""
 
+from adhesions.services.contact import send_contact_message
 from adhesions.services.contributions import (
     CHUNK_SIZE,
     CampaignPreview,
@@ -123,6 +124,7 @@ __all__ = [
     "resume_unfinished_imports",
     "retry_failed_chunks",
     "run_campaign_now",
+    "send_contact_message",
     "send_invitations",
     "send_reminders",
     "set_retired_coverage",

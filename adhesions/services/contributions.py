@@ -4,12 +4,10 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +22,7 @@ from adhesions.models import (
 )
 from adhesions.services._common import _user
 from cnas import audit, outbox
+from cnas.links import absolute_reverse
 from cnas.money import round_cents
 from cnas.pdf import render_pdf
 
@@ -80,7 +79,7 @@ def remind_missing_payroll(*, actor, scale: ContributionScale) -> int:
                             | ({adherent.email} if adherent.email else set()))
         if not recipients:
             continue
-        link = settings.SITE_URL.rstrip("/") + reverse("collectivite:payroll", args=[adherent.pk])
+        link = absolute_reverse("collectivite:payroll", adherent.pk)
         outbox.enqueue("cnas.tasks.send_email", to=recipients,
                        subject=_("Déclarez votre masse salariale %(year)s") % {"year": preview.payroll_year},
                        body=_("Bonjour,\n\nLa campagne de cotisation %(campaign)s va être lancée. %(name)s n'a pas "

@@ -7,7 +7,6 @@ from django.core import mail, signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +20,7 @@ from adhesions.models import (
 from adhesions.services._common import _user
 from adhesions.services.structures import appoint_manager
 from cnas import audit, outbox
+from cnas.links import absolute_reverse
 
 INVITATION_SALT = "adhesions.invitation"
 
@@ -98,7 +98,7 @@ def send_invitations(*, invitation_ids: list[int]) -> int:
     sent = 0
     for invitation in Invitation.objects.filter(pk__in=invitation_ids, sent_at__isnull=True,
                                                 accepted_at__isnull=True).select_related("adherent", "agent"):
-        link = settings.SITE_URL.rstrip("/") + reverse("invitation", args=[invitation_token(invitation)])
+        link = absolute_reverse("invitation", invitation_token(invitation))
         context = {"invitation": invitation, "link": link, "days": settings.INVITATION_MAX_AGE_DAYS,
                    "portal": settings.PORTAL_NAME}
         subject = render_to_string("adhesions/email/invitation_subject.txt", context).strip()

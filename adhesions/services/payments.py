@@ -93,7 +93,7 @@ def send_reminders(*, today: datetime.date | None = None) -> int:
                 recipients = sorted({m.user.email for m in call.adherent.managers.select_related("user")}
                                     | ({call.adherent.email} if call.adherent.email else set()))
                 context = {"call": call, "level": level, "balance": call.balance, "days": days,
-                           "portal": settings.PORTAL_NAME, "site": settings.SITE_URL}
+                           "portal": settings.PORTAL_NAME}
                 subject = render_to_string("adhesions/email/reminder_subject.txt", context).strip()
                 body = render_to_string("adhesions/email/reminder_body.txt", context)
                 if recipients:

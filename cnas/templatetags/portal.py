@@ -36,6 +36,24 @@ def idempotency_field():
 
 
 @register.filter
+def tel_uri(phone):
+    """{{ "04 72 00 12 34"|tel_uri }} -> tel:+33472001234 (a French number dialled from anywhere)."""
+    digits = "".join(c for c in str(phone or "") if c.isdigit() or c == "+")
+    if len(digits) == 10 and digits.startswith("0"):
+        digits = "+33" + digits[1:]
+    return f"tel:{digits}" if digits else ""
+
+
+@register.simple_tag
+def absolute_url(viewname, *args):
+    """{% absolute_url "espace:demande" demande.pk %}: a link for an e-mail, on the portal's address
+    (SITE_URL), never the request's (cnas.links)."""
+    from cnas.links import absolute_reverse
+
+    return absolute_reverse(viewname, *args)
+
+
+@register.filter
 def amount_input(amount):
     """{{ amount|amount_input }} -> 150,00: an amount as a money field reads it back."""
     from cnas.forms import MoneyField

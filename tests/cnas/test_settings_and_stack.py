@@ -96,7 +96,8 @@ def run_manage(*args, **env):
 
 def test_production_settings_pass_the_deploy_check_without_warning():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING",
-                        DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="example.org")
+                        DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="example.org",
+                        SITE_URL="https://example.org")
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
     assert "WARNING" not in result.stderr + result.stdout
@@ -115,3 +116,59 @@ def test_production_behaviour_is_on_with_debug_0():
     result = run_manage("shell", "--no-imports", "-c", code, DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50),
                         ALLOWED_HOSTS="example.org")
     assert result.stdout.strip() == "True True True True ['example.org']", result.stderr
+
+
+def site_url_of(**env) -> str:
+    """settings.SITE_URL in a process of that environment (SITE_URL and PORT unset unless given)."""
+    environ = {k: v for k, v in clean_environ().items() if k not in {"SITE_URL", "PORT"}}
+    result = subprocess.run([sys.executable, "-c", "import cnas.settings as s; print(s.SITE_URL)"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120, env={**environ, **env})
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_site_url_defaults_to_the_port_and_loses_its_trailing_slash():
+    assert site_url_of() == "http://127.0.0.1:8000"
+    assert site_url_of(PORT="8123") == "http://127.0.0.1:8123"
+    assert site_url_of(PORT="8123", SITE_URL="https://portail.example.org/") == "https://portail.example.org"
+
+
+def test_a_site_url_that_is_not_an_address_is_refused(settings):
+    from cnas.checks import check_site_url, check_site_url_is_https
+
+    for wrong in ("portail.example.org", "ftp://portail.example.org", "https://portail.example.org/espace/",
+                  "https://portail.example.org/?x=1", ""):
+        settings.SITE_URL = wrong
+        assert [error.id for error in check_site_url()] == ["cnas.E001"], wrong
+    for right in ("http://127.0.0.1:8000", "https://portail.example.org"):
+        settings.SITE_URL = right
+        assert check_site_url() == []
+    settings.DEBUG, settings.SITE_URL = False, "http://portail.example.org"
+    assert [error.id for error in check_site_url_is_https()] == ["cnas.E002"]
+    settings.SITE_URL = "https://portail.example.org"
+    assert check_site_url_is_https() == []
+
+
+def test_production_wants_an_https_site_url():
+    """What `manage.py check --deploy` says of the e-mails' links in production (the Makefile's
+    deploy-check gives it https://example.org)."""
+    result = run_manage("check", "--deploy", DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50),
+                        ALLOWED_HOSTS="example.org", SITE_URL="http://example.org")
+    assert result.returncode != 0 and "cnas.E002" in result.stderr and "https" in result.stderr
+
+
+def test_make_gives_web_worker_and_beat_the_site_url_of_its_port():
+    environ = {k: v for k, v in clean_environ().items() if k not in {"SITE_URL", "PORT"}}
+
+    def dry_run(*args):
+        result = subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                                env=environ)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    honcho = next(line for line in dry_run("run", "PORT=8123").splitlines() if "honcho start" in line)
+    assert 'SITE_URL="http://127.0.0.1:8123"' in honcho and "--port 8123" in honcho
+    honcho = next(line for line in dry_run("run", "SITE_URL=https://portail.example.org").splitlines()
+                  if "honcho start" in line)
+    assert 'SITE_URL="https://portail.example.org"' in honcho
+    assert "SITE_URL=https://example.org" in dry_run("deploy-check")
