@@ -43,11 +43,14 @@ class RosterFilter(django_filters.FilterSet):
         method="filter_covered", label=_("Couverture aujourd'hui"), empty_label=_("Tous"),
         choices=[("yes", _("couverts")), ("no", _("non couverts"))],
     )
+    # Each sort order says its direction in words (django-filter would add "(descending)").
     sort = django_filters.OrderingFilter(
         label=_("Trier par"), empty_label=None, null_label=None,
         fields=(("agent__last_name", "nom"), ("employee_number", "matricule"), ("start_date", "entree")),
-        field_labels={"agent__last_name": _("nom"), "employee_number": _("matricule"),
-                      "start_date": _("date d'entrée")},
+        choices=[("nom", _("Nom (A → Z)")), ("-nom", _("Nom (Z → A)")),
+                 ("matricule", _("Matricule (croissant)")), ("-matricule", _("Matricule (décroissant)")),
+                 ("entree", _("Date d'entrée (la plus ancienne d'abord)")),
+                 ("-entree", _("Date d'entrée (la plus récente d'abord)"))],
     )
 
     class Meta:

@@ -11,6 +11,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.FaviconView.as_view(), name="favicon"),
     path("sante/", views.health, name="health"),
     path("sante/web/", views.liveness, name="liveness"),
     path("accounts/", include("allauth.urls")),

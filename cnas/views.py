@@ -4,9 +4,11 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.generic import RedirectView
 
 from cnas import outbox
 from cnas.models import Heartbeat, OutboxItem
@@ -72,6 +74,16 @@ def liveness(request):
     """The web process answers and reaches its database (the container's probe)."""
     _check_database()
     return JsonResponse({"status": "ok"})
+
+
+class FaviconView(RedirectView):
+    """/favicon.ico, which browsers ask for whatever the page says: to the static icon (its hashed
+    name changes with it, hence a temporary redirect)."""
+
+    permanent = False
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("img/favicon.ico")
 
 
 def rate_limited(request, exception=None):
