@@ -62,6 +62,7 @@ def refusal_reasons(demande: Demande) -> list[str]:
 def context(demande: Demande, *, today: datetime.date | None = None) -> dict:
     kind = LetterWording.Kind.REFUSAL if demande.status == Demande.Status.REFUSED else LetterWording.Kind.ACCEPTANCE
     region = demande.region
+    civility = {"F": "Madame", "M": "Monsieur"}.get(demande.agent.sex, "")
     return {
         "demande": demande,
         "today": today or timezone.localdate(),
@@ -72,5 +73,6 @@ def context(demande: Demande, *, today: datetime.date | None = None) -> dict:
         "payment_date": expected_payment_date(demande),
         "reasons": refusal_reasons(demande),
         "refused": kind == LetterWording.Kind.REFUSAL,
-        "salutation": {"F": "Madame", "M": "Monsieur"}.get(demande.agent.sex, "Madame, Monsieur"),
+        "civility": civility,
+        "salutation": civility or "Madame, Monsieur",
     }
