@@ -1,17 +1,29 @@
-"""Personal and financial files: stored under PRIVATE_MEDIA_ROOT, never under a public
-URL, and served only by views that have checked who asks."""
+"""Personal and financial files: kept in Django's ``STORAGES["private"]``, never under a public URL,
+and served only by views that have checked who asks.
+
+Every private FileField says ``storage=private_storage``: a callable, so that migrations name it and
+never the backend, which the environment chooses (cnas.settings): ``PrivateStorage`` on the local disk
+under PRIVATE_MEDIA_ROOT by default, ``cnas.private_s3.PrivateS3Storage`` in an S3-compatible bucket
+when PRIVATE_S3_BUCKET is set, so that a web process on one machine serves what a worker on another
+wrote. Neither gives a URL: the files are always streamed by ``serve()``, after the view's check."""
 
 import hashlib
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.core.signals import setting_changed
 from django.http import FileResponse, Http404
 from django.utils.deconstruct import deconstructible
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext as _
+
+NO_URL = "Private files have no public URL; serve them with cnas.private_files.serve()."
 
 
 @deconstructible
 class PrivateStorage(FileSystemStorage):
+    """The local backend (one machine): files under PRIVATE_MEDIA_ROOT, no URL."""
+
     @property
     def base_location(self):
         return self._value_or_setting(self._location, settings.PRIVATE_MEDIA_ROOT)
@@ -21,10 +33,38 @@ class PrivateStorage(FileSystemStorage):
         return None  # no URL: only views serve these files
 
     def url(self, name):
-        raise ValueError("Private files have no public URL; serve them with cnas.private_files.serve().")
+        raise ValueError(NO_URL)
+
+    def _clear_cached_properties(self, setting, **kwargs):
+        super()._clear_cached_properties(setting, **kwargs)
+        if setting == "PRIVATE_MEDIA_ROOT":
+            self.__dict__.pop("location", None)
 
 
-private_storage = PrivateStorage()
+class _PrivateStorage(LazyObject):
+    """``storages["private"]``, looked up again after the settings change (override_settings in tests):
+    a FileField keeps the storage its callable gave when the model was defined, so it is this proxy."""
+
+    def _setup(self):
+        self._wrapped = storages["private"]
+
+
+_private = _PrivateStorage()
+
+
+def private_storage() -> Storage:
+    """The storage of every private FileField (``storage=private_storage``)."""
+    return _private
+
+
+def _storages_changed(*, setting, **kwargs):
+    # Django empties its own registry of storages when STORAGES changes (django.test.signals); the
+    # proxy then asks it again.
+    if setting == "STORAGES":
+        _private._wrapped = empty
+
+
+setting_changed.connect(_storages_changed, dispatch_uid="cnas.private_files.storages_changed")
 
 
 # Only these are ever shown in the browser; anything else is downloaded as an opaque file.

@@ -176,9 +176,37 @@ STORAGES = {
 }
 # WhiteNoise does not know the web app manifest's type.
 WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
-# Personal and financial documents: outside of any public URL, served by views
-# that check who asks (cnas.private_files).
+# Personal and financial documents: outside of any public URL, served by views that check who asks
+# (cnas.private_files), through STORAGES["private"]. On the local disk under PRIVATE_MEDIA_ROOT by default
+# (one machine); in an S3-compatible bucket when PRIVATE_S3_BUCKET is set, so that web and workers on
+# several machines share them (cnas.private_s3). Neither ever gives a URL.
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private")))
+PRIVATE_S3_BUCKET = env.str("PRIVATE_S3_BUCKET", default="")
+if PRIVATE_S3_BUCKET:
+    _endpoint = env.str("PRIVATE_S3_ENDPOINT_URL", default="")  # empty: AWS itself
+    _s3 = {
+        "bucket_name": PRIVATE_S3_BUCKET,
+        "endpoint_url": _endpoint or None,
+        "region_name": env.str("PRIVATE_S3_REGION", default="") or None,
+        # empty: boto3's own chain (AWS_ACCESS_KEY_ID…, an instance or pod role)
+        "access_key": env.str("PRIVATE_S3_ACCESS_KEY_ID", default="") or None,
+        "secret_key": env.str("PRIVATE_S3_SECRET_ACCESS_KEY", default="") or None,
+        "location": env.str("PRIVATE_S3_LOCATION", default="private").strip("/"),
+        # most S3-compatible stores (MinIO first) want path-style addresses; AWS chooses itself
+        "addressing_style": env.str("PRIVATE_S3_ADDRESSING_STYLE", default="path" if _endpoint else "") or None,
+        # empty: no ACL sent, the bucket's own (private) policy applies; cnas.checks refuses a public one
+        "default_acl": env.str("PRIVATE_S3_ACL", default="") or None,
+        "object_parameters": {},
+    }
+    _encryption = env.str("PRIVATE_S3_ENCRYPTION", default="")  # "AES256" or "aws:kms"
+    if _encryption:
+        _s3["object_parameters"]["ServerSideEncryption"] = _encryption
+        if env.str("PRIVATE_S3_KMS_KEY_ID", default=""):
+            _s3["object_parameters"]["SSEKMSKeyId"] = env.str("PRIVATE_S3_KMS_KEY_ID")
+    STORAGES["private"] = {"BACKEND": "cnas.private_s3.PrivateS3Storage",
+                           "OPTIONS": {k: v for k, v in _s3.items() if v is not None}}
+else:
+    STORAGES["private"] = {"BACKEND": "cnas.private_files.PrivateStorage"}
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

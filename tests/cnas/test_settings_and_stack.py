@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_SERVICES = ("web", "worker", "beat")
+APP_SERVICES = ("migrate", "web", "worker", "beat")
 
 
 def variables_read_by_settings() -> set[str]:
@@ -38,9 +38,34 @@ def test_settings_read_the_documented_variables():
     assert {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"} <= variables_read_by_settings()
 
 
-def test_compose_has_the_five_services():
-    assert set(compose()["services"]) == {"web", "worker", "beat", "db", "redis"}
-    assert compose()["services"]["db"]["image"] == "postgres:15"
+def test_compose_has_the_services_of_the_scaled_layout():
+    services = compose()["services"]
+    assert set(services) == {"migrate", "web", "worker", "beat", "db", "redis", "objectstore", "objectstore-bucket"}
+    assert services["db"]["image"] == "postgres:15"
+    assert services["objectstore"]["image"].startswith("minio/minio")
+    # web and worker scale out; exactly one beat; migrations once, before any of them starts
+    assert services["web"]["deploy"]["replicas"] >= 2 and services["worker"]["deploy"]["replicas"] >= 2
+    assert services["beat"]["deploy"]["replicas"] == 1
+    assert "migrate" in services["migrate"]["command"] and "migrate" not in services["web"]["command"]
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert services[name]["depends_on"]["objectstore-bucket"]["condition"] == "service_completed_successfully"
+
+
+def test_web_and_worker_share_no_disk_and_keep_private_files_in_the_bucket():
+    services = compose()["services"]
+    for name in APP_SERVICES:
+        assert "volumes" not in services[name], f"{name} keeps state on a volume"
+        environment = services[name]["environment"]
+        assert "PRIVATE_MEDIA_ROOT" not in environment
+        assert {"PRIVATE_S3_BUCKET", "PRIVATE_S3_ENDPOINT_URL", "PRIVATE_S3_ACCESS_KEY_ID",
+                "PRIVATE_S3_SECRET_ACCESS_KEY", "PRIVATE_S3_REGION", "PRIVATE_S3_LOCATION"} <= set(environment)
+        assert "objectstore:9000" in environment["PRIVATE_S3_ENDPOINT_URL"]
+    bucket = services["web"]["environment"]["PRIVATE_S3_BUCKET"]
+    made = services["objectstore-bucket"]
+    assert made["environment"]["BUCKET"] == bucket and "mc mb" in made["entrypoint"]
+    assert "mc anonymous set none" in made["entrypoint"]  # never readable without the portal's key
+    assert services["web"]["environment"]["PRIVATE_S3_ACCESS_KEY_ID"] == made["environment"]["PORTAL_KEY"]
 
 
 def test_every_variable_compose_sets_is_read_by_the_settings():
