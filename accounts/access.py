@@ -3,6 +3,7 @@
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Agent, FamilyMember
@@ -16,7 +17,10 @@ def agent_required(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        request.agent = get_object_or_404(Agent, user=request.user)
+        try:  # the agent the space check has already read (a reverse one-to-one is cached on the user)
+            request.agent = request.user.agent
+        except Agent.DoesNotExist:
+            raise Http404 from None
         return view(request, *args, **kwargs)
 
     return wrapper

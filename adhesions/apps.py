@@ -9,9 +9,10 @@ class AdhesionsConfig(AppConfig):
     def ready(self) -> None:
         from accounts import spaces
         from adhesions.models import Manager
+        from adhesions.selectors import manager_roles
 
         spaces.register(spaces.Space(
             code="collectivite", label=_("Ma collectivité"), url_name="collectivite:index", order=20,
-            applies_to=lambda user: user.managements.filter(role=Manager.Role.CORRESPONDENT).exists(),
+            applies_to=lambda user: Manager.Role.CORRESPONDENT in manager_roles(user),
             requires_mfa=True,
         ))

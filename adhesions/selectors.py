@@ -14,6 +14,64 @@ EXTENSION_LAST = Case(When(source=Coverage.Source.EXTENSION, then=Value(1)), def
                       output_field=IntegerField())
 
 
+# --- A roster's counts, cached until the roster changes ------------------------------------------
+# Counting a roster's lines (or its agents who can be invited) reads all of them: a roster page
+# takes its counts from the cache instead, under the roster's version, which every change of the
+# roster or of its coverage replaces when it commits (adhesions.services: the roster lock, the
+# coverage rows, invitations). The time to live bounds what a missed change, or Redis down (each
+# process then caches for itself), can leave stale.
+
+ROSTER_COUNTS_TTL = 600
+
+
+def _roster_version_key(adherent_id: int) -> str:
+    return f"roster-version:{adherent_id}"
+
+
+def roster_changed(adherent_id: int) -> None:
+    """This adherent's roster or coverage changes: its cached counts go now, and again once the change
+    commits (a count read meanwhile, before the change was visible, is not kept under the new version)."""
+    import time
+
+    from django.core.cache import cache
+    from django.db import transaction
+
+    def renew() -> None:
+        cache.set(_roster_version_key(adherent_id), time.time_ns(), None)
+
+    renew()
+    transaction.on_commit(renew)
+
+
+def cached_roster_count(*, adherent_id: int, what: str, count) -> int:
+    """``count()`` for this roster and this question (``what``: the page's filters), from the cache
+    while the roster has not changed (and for ten minutes at most)."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    version = cache.get(_roster_version_key(adherent_id), 0)
+    digest = hashlib.sha256(what.encode()).hexdigest()[:24]
+    key = f"roster-count:{adherent_id}:{version}:{timezone.localdate().isoformat()}:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = count()
+        cache.set(key, value, ROSTER_COUNTS_TTL)
+    return value
+
+
+def manager_roles(user) -> frozenset[str]:
+    """The roles this user holds for adherents (correspondent, COS administrator), read once per
+    request: every page asks which spaces he may enter."""
+    cached = getattr(user, "_manager_roles", None)
+    if cached is None:
+        from adhesions.models import Manager
+
+        cached = frozenset(Manager.objects.filter(user=user).values_list("role", flat=True).distinct())
+        user._manager_roles = cached
+    return cached
+
+
 def coverage_on(*, agent, day: datetime.date | None = None) -> Coverage | None:
     """Is this agent covered on this day, and by which adherent? (None: not covered)."""
     day = day or timezone.localdate()

@@ -32,6 +32,7 @@ from prestations.models import (
     LetterWording,
     PaymentBatch,
     Prestation,
+    PrestationDelays,
 )
 
 admin.site.index_template = "admin/prestations/index.html"  # the staff dashboard above the apps
@@ -468,6 +469,15 @@ class IndicatorSnapshotAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, AuditedModel
 
     region_lookup = "region"
     list_display = ("__str__", "computed_at")
+
+
+@admin.register(PrestationDelays)
+class PrestationDelaysAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, AuditedModelAdmin):
+    """The delays each prestation's page shows, as the worker last computed them (every ten minutes)."""
+
+    unscoped = "le catalogue national"
+    list_display = ("prestation", "median_days", "p90_days", "decided", "computed_at")
+    search_fields = ("prestation__name",)
 
 
 @admin.register(DemandeEvent)

@@ -452,3 +452,23 @@ class IndicatorSnapshot(models.Model):
 
     def __str__(self) -> str:
         return str(self.region or _("national"))
+
+
+class PrestationDelays(models.Model):
+    """How long this prestation's requests took to be decided over the last 90 days, the time waiting
+    on the agent left out: kept by the worker (``prestations.indicators.refresh_delays``, with the
+    dashboard), so that the prestation page reads one row instead of ranking 90 days of requests."""
+
+    prestation = models.OneToOneField(Prestation, verbose_name=_("prestation"), primary_key=True,
+                                      on_delete=models.CASCADE, related_name="delays")
+    median_days = models.DecimalField(_("médiane (jours)"), max_digits=6, decimal_places=1, null=True)
+    p90_days = models.DecimalField(_("9 sur 10 en moins de (jours)"), max_digits=6, decimal_places=1, null=True)
+    decided = models.PositiveIntegerField(_("demandes décidées"), default=0)
+    computed_at = models.DateTimeField(_("calculé le"))
+
+    class Meta:
+        verbose_name = _("délais de décision")
+        verbose_name_plural = _("délais de décision")
+
+    def __str__(self) -> str:
+        return str(self.prestation)

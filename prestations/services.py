@@ -482,19 +482,3 @@ def confirm_batch_sent(*, actor, batch: PaymentBatch) -> PaymentBatch:
         _notify(demande)
     audit.record(actor=actor, action="batch.sent", target=batch)
     return batch
-
-
-def median_instruction_days(prestation: Prestation, *, today: datetime.date | None = None) -> float | None:
-    """Median days from submission to decision over the last 90 days of decided requests."""
-    from django.db import connection
-
-    today = today or timezone.localdate()
-    with connection.cursor() as cursor:
-        cursor.execute("""
-            SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM decided_at - submitted_at))
-            FROM prestations_demande
-            WHERE prestation_id = %s AND decided_at >= %s AND submitted_at IS NOT NULL
-              AND status IN ('accepted', 'refused', 'paid')""",
-                       [prestation.pk, today - datetime.timedelta(days=90)])
-        seconds = cursor.fetchone()[0]
-    return None if seconds is None else round(seconds / 86400, 1)

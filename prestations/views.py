@@ -19,7 +19,7 @@ from cnas import private_files
 from cnas.forms import DateField, MoneyField
 from cnas.idempotency import once
 from prestations import letters, services
-from prestations.eligibility import evaluate
+from prestations.eligibility import evaluate, facts_of
 from prestations.models import Demande, DemandeEvent, Prestation
 
 
@@ -47,9 +47,8 @@ def home(request):
 def catalogue(request):
     today = timezone.localdate()
     prestations = Prestation.objects.offered_on(today).prefetch_related("brackets")
-    entitlement = selectors.entitlement_on(agent=request.agent, day=today)  # once for the whole catalogue
-    rows = [(p, evaluate(agent=request.agent, prestation=p, on=today, entitlement=entitlement))
-            for p in prestations]
+    facts = facts_of(request.agent, on=today)  # read once for the whole catalogue
+    rows = [(p, evaluate(agent=request.agent, prestation=p, on=today, facts=facts)) for p in prestations]
     return render(request, "prestations/catalogue.html", {"rows": rows, "today": today})
 
 
@@ -74,7 +73,8 @@ class SimulationForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def prestation_detail(request, code: str):
     today = timezone.localdate()
-    prestation = get_object_or_404(Prestation.objects.offered_on(today).prefetch_related("brackets"), code=code)
+    prestation = get_object_or_404(Prestation.objects.offered_on(today).select_related("delays")
+                                   .prefetch_related("brackets"), code=code)
     form = SimulationForm(request.GET or request.POST or None, agent=request.agent, prestation=prestation)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     verdict = evaluate(agent=request.agent, prestation=prestation, on=today, child=data.get("child"),
@@ -94,7 +94,7 @@ def prestation_detail(request, code: str):
             return redirect("espace:demande", pk=demande.pk)
     return render(request, "prestations/prestation.html", {
         "prestation": prestation, "form": form, "verdict": verdict,
-        "median_days": services.median_instruction_days(prestation, today=today),
+        "delays": getattr(prestation, "delays", None),  # kept by the worker (indicators.refresh_delays)
         "brackets": prestation.brackets.all(),
     })
 

@@ -289,7 +289,7 @@ def test_pages_keep_a_fixed_number_of_queries(agent_client, tenant_a, tenant_b, 
     assert after == before
 
 
-def test_median_instruction_time_over_90_days(birth_aid, tenant_a):
+def test_delays_over_90_days_kept_by_the_worker_and_shown(birth_aid, tenant_a, client):
     now = datetime.datetime.now(datetime.UTC)
     for n, (days, age) in enumerate(((2, 10), (4, 20), (30, 200))):  # the last is older than 90 days
         child = world.child(tenant_a.agent, first_name=f"Enfant{n}", birth_date=(now - datetime.timedelta(
@@ -297,7 +297,17 @@ def test_median_instruction_time_over_90_days(birth_aid, tenant_a):
         demande = submitted(tenant_a.agent, birth_aid, child=child, at=now - datetime.timedelta(days=age + days))
         with __import__("time_machine").travel(now - datetime.timedelta(days=age), tick=False):
             services.refuse(actor=None, demande=demande, reason="x")
-    assert services.median_instruction_days(birth_aid) == 3.0
+    from prestations.tasks import refresh_indicators
+
+    client.force_login(tenant_a.agent.user)
+    page = f"/espace/prestations/{birth_aid.code}/"
+    assert "Pas encore de délai" in client.get(page).content.decode()  # nothing computed yet: no scan at each view
+    refresh_indicators()  # the worker's task (beat, every ten minutes)
+    birth_aid.delays.refresh_from_db()
+    assert (birth_aid.delays.decided, birth_aid.delays.median_days, birth_aid.delays.p90_days) == (2, Decimal("3.0"),
+                                                                                                   Decimal("3.8"))
+    text = " ".join(client.get(page).content.decode().split())
+    assert "la moitié des demandes ont été décidées en 3 jour(s) au plus, 9 sur 10 en 3,8 jour(s)" in text
 
 
 def test_daily_digest_of_late_requests_by_region(tenant_a, tenant_b, relief):

@@ -342,3 +342,39 @@ def test_age_is_counted_date_to_date(birth, day):
     assert age == relativedelta(day, birth).years
     if day >= birth:
         assert age >= 0 and birth + relativedelta(years=age) <= day < birth + relativedelta(years=age + 1)
+
+
+def test_the_facts_read_once_give_the_verdicts_of_the_queries(tenant_a, birth_aid, school_aid, relief):
+    """The catalogue reads the agent's facts once (few queries whatever the number of prestations);
+    every verdict is the one evaluate() gives by its own queries, requests granted, open or refused."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from prestations.eligibility import facts_of
+
+    agent = tenant_a.agent
+    yearly = prestation(code="annuelle", name="Aide annuelle", once_per_event=True)
+    prestation(code="anciennete", name="Aide aux anciens", min_service_months=600)
+    holiday = prestation(code="sejour", name="Séjour", once_per_event=True)
+    granted(agent, relief, expense=Decimal("2600"))  # 1,300 € of the 1,500 € ceiling this year
+    submitted(agent, yearly)  # open: the year's request is on its way
+    refused = submitted(agent, holiday)
+    services.refuse(actor=None, demande=refused, reason="Hors critères")  # refused: he may ask again
+    baby = child_of(agent, "Léa", birth=TODAY - datetime.timedelta(days=3))
+    granted(agent, birth_aid, child=baby)
+    catalogue = list(Prestation.objects.prefetch_related("brackets"))
+    facts = facts_of(agent, on=TODAY)
+    for offered in catalogue:
+        for options in ({}, {"expense": Decimal("800")}, {"child": baby}):
+            with_queries = evaluate(agent=agent, prestation=offered, on=TODAY, **options)
+            assert evaluate(agent=agent, prestation=offered, on=TODAY, facts=facts, **options) == with_queries
+    verdicts = {p.code: evaluate(agent=agent, prestation=p, on=TODAY, facts=facts) for p in catalogue}
+    assert "Une demande est déjà en cours pour cet événement." in verdicts["annuelle"].reasons
+    assert any("ancienneté" in reason for reason in verdicts["anciennete"].reasons)
+    assert verdicts["sejour"].eligible and verdicts["secours"].eligible
+    with CaptureQueriesContext(connection) as queries:
+        for offered in catalogue:
+            evaluate(agent=agent, prestation=offered, on=TODAY, facts=facts)
+    assert len(queries) == 0
+    with pytest.raises(ValueError, match="another day"):
+        evaluate(agent=agent, prestation=relief, on=TODAY + datetime.timedelta(days=1), facts=facts)
