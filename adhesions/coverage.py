@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from django.db.backends.postgresql.psycopg_any import DateRange
 
 from adhesions.models import Adherent, Adhesion, BasisPeriod, Coverage, Employment
+from adhesions.selectors import roster_changed
 
 DAY = datetime.timedelta(days=1)
 DERIVED = (Coverage.Source.EMPLOYMENT, Coverage.Source.RETIREMENT, Coverage.Source.EXTENSION)
@@ -146,6 +147,7 @@ def replace_rows(model, *, adherent: Adherent, wanted: dict[int, list[Period]], 
     if changed:
         model.objects.filter(adherent=adherent, agent_id__in=changed, source__in=sources).delete()
         model.objects.bulk_create(rows, batch_size=5000)
+        roster_changed(adherent.pk)  # the roster shows who is covered
     return changed
 
 

@@ -1,5 +1,18 @@
 import django_filters
-from django.db.models import Case, DateField, Exists, ExpressionWrapper, F, Func, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils.translation import gettext_lazy as _
 
 from adhesions.models import Coverage, Employment
@@ -20,13 +33,16 @@ def roster_queryset(*, adherent, today):
         Employment.objects.filter(employer=adherent)
         .exclude(Exists(later))
         .select_related("agent")
+        .annotate(covering_id=Subquery(covered.values("pk")[:1]))
         .annotate(
             situation=Case(
                 When(end_date__isnull=True, then=Value("working")),
                 When(end_reason=Employment.EndReason.RETIREMENT, agent__status="retired", then=Value("retired")),
                 default=Value("left"),
             ),
-            is_covered=Exists(covered),
+            # a scalar subquery, evaluated for the lines shown only (PostgreSQL would turn an EXISTS into a
+            # hash of every coverage row of the adherent)
+            is_covered=ExpressionWrapper(Q(covering_id__isnull=False), output_field=BooleanField()),
             kept_until=Subquery(covered.filter(source=Coverage.Source.EXTENSION).annotate(last=LAST_DAY)
                                 .values("last")[:1], output_field=DateField()),
         )
@@ -46,7 +62,7 @@ class RosterFilter(django_filters.FilterSet):
     # Each sort order says its direction in words (django-filter would add "(descending)").
     sort = django_filters.OrderingFilter(
         label=_("Trier par"), empty_label=None, null_label=None,
-        fields=(("agent__last_name", "nom"), ("employee_number", "matricule"), ("start_date", "entree")),
+        fields=(("sort_name", "nom"), ("employee_number", "matricule"), ("start_date", "entree")),
         choices=[("nom", _("Nom (A → Z)")), ("-nom", _("Nom (Z → A)")),
                  ("matricule", _("Matricule (croissant)")), ("-matricule", _("Matricule (décroissant)")),
                  ("entree", _("Date d'entrée (la plus ancienne d'abord)")),
@@ -58,13 +74,14 @@ class RosterFilter(django_filters.FilterSet):
         fields = []
 
     def search(self, queryset, name, value):
-        """Every word in the name (last or first), or the beginning of the employee number."""
+        """Every word in the name (last or first), or the beginning of the employee number: on the
+        roster's own lines (their sort name holds both names), walked along the employer's index."""
         value = value.strip()
         if not value:
             return queryset
         by_name = Q()
         for word in value.split():
-            by_name &= Q(agent__last_name__icontains=word) | Q(agent__first_name__icontains=word)
+            by_name &= Q(sort_name__icontains=word)
         return queryset.filter(by_name | Q(employee_number__istartswith=value))
 
     def filter_covered(self, queryset, name, value):
@@ -77,5 +94,5 @@ class RosterFilter(django_filters.FilterSet):
     @property
     def qs(self):
         queryset = super().qs
-        ordering = queryset.query.order_by or ("agent__last_name", "agent__first_name")
+        ordering = queryset.query.order_by or ("sort_name",)
         return queryset.order_by(*ordering, "id")  # a stable order for the pages

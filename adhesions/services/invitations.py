@@ -17,6 +17,7 @@ from adhesions.models import (
     Invitation,
     Manager,
 )
+from adhesions.selectors import roster_changed
 from adhesions.services._common import _user
 from adhesions.services.structures import appoint_manager
 from cnas import audit, outbox
@@ -46,10 +47,17 @@ def _send_on_commit(ids: list[int]) -> None:
         outbox.enqueue("adhesions.tasks.send_invitations", invitation_ids=chunk)
 
 
+def _agent_roster_changed(agent: Agent) -> None:
+    """An agent now has an account: the rosters he is on count one fewer agent to invite."""
+    for employer_id in set(Employment.objects.filter(agent=agent).values_list("employer_id", flat=True)):
+        roster_changed(employer_id)
+
+
 def invitable_agents(adherent: Adherent):
-    """Agents on the roster today, with an e-mail and no account yet."""
+    """Agents on the roster today, with an e-mail and no account yet (at most one open line per agent
+    and employer: no DISTINCT needed)."""
     return Agent.objects.filter(employments__employer=adherent, employments__end_date__isnull=True,
-                                user__isnull=True).exclude(email="").distinct()
+                                user__isnull=True).exclude(email="")
 
 
 @transaction.atomic
@@ -125,6 +133,7 @@ def accept_invitation(*, user, invitation: Invitation) -> Invitation:
             raise ValidationError(_("Votre compte est déjà rattaché à un autre dossier d'agent."))
         agent.user = user
         agent.save(update_fields=["user", "updated_at"])
+        _agent_roster_changed(agent)
     else:  # the manager of an employer is its correspondent; of a COS, its administrator
         role = Manager.Role.COS_ADMIN if invitation.adherent.is_cos else Manager.Role.CORRESPONDENT
         appoint_manager(actor=user, user=user, adherent=invitation.adherent, role=role)
@@ -166,5 +175,6 @@ def attach_agent(*, user, agent: Agent) -> Agent:
         raise ValidationError(_("Ce rattachement n'est pas possible."))
     agent.user = user
     agent.save(update_fields=["user", "updated_at"])
+    _agent_roster_changed(agent)
     audit.record(actor=user, action="agent.self_attach", target=agent)
     return agent

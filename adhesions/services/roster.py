@@ -13,6 +13,7 @@ from adhesions.models import (
     Employment,
 )
 from adhesions.roster_plan import FIELD_LABELS
+from adhesions.selectors import roster_changed
 from cnas import audit
 
 
@@ -24,6 +25,7 @@ def register_employment(*, actor, agent, employer: Adherent, employee_number: st
                             start_date=start_date)
     employment.full_clean()
     employment.save()
+    roster_changed(employer.pk)
     audit.record(actor=actor, action="employment.register", target=employment,
                  changes={"employeur": employer.name, "matricule": employment.employee_number,
                           "entrée": start_date.isoformat()})
@@ -32,9 +34,11 @@ def register_employment(*, actor, agent, employer: Adherent, employee_number: st
 
 
 def _roster_lock(adherent: Adherent) -> None:
-    """One change of an adherent's roster at a time (imports and edits alike)."""
+    """One change of an adherent's roster at a time (imports and edits alike); its cached counts
+    are renewed when the change commits."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ROSTER_LOCK_NAMESPACE, adherent.pk])
+    roster_changed(adherent.pk)
 
 
 ROSTER_LOCK_NAMESPACE = 4201

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from adhesions import services
+from adhesions import selectors, services
 from adhesions.access import (
     get_roster_line_or_404,
 )
@@ -27,17 +27,34 @@ from cnas.models import AuditEntry
 ROSTER_PAGE_SIZE = 50
 
 
+class CountedPaginator(Paginator):
+    """A paginator told its count (the roster's, from the cache) rather than counting each page."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @property
+    def count(self) -> int:
+        return self._known_count
+
+
 @correspondent_view
 @require_GET
 def roster(request, adherent):
     today = timezone.localdate()
     roster_filter = RosterFilter(request.GET, queryset=roster_queryset(adherent=adherent, today=today))
-    page = Paginator(roster_filter.qs, ROSTER_PAGE_SIZE).get_page(request.GET.get("page"))
+    lines = roster_filter.qs
+    filters = {key: value for key, value in sorted(request.GET.items()) if key in roster_filter.filters}
+    total = selectors.cached_roster_count(adherent_id=adherent.pk, what=f"lines:{filters}",
+                                          count=lines.order_by().count)
+    page = CountedPaginator(lines, ROSTER_PAGE_SIZE, count=total).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "adhesions/roster.html", {
         "adherent": adherent, "filter": roster_filter, "page": page, "query": query.urlencode(),
-        "invitable": services.invitable_agents(adherent).count(),
+        "invitable": selectors.cached_roster_count(adherent_id=adherent.pk, what="invitable",
+                                                   count=services.invitable_agents(adherent).count),
     })
 
 

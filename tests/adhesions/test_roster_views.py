@@ -198,3 +198,34 @@ def test_agents_and_cos_admins_have_no_access_to_the_roster(client, tenant_a):
     for user in (tenant_a.agent_user, tenant_a.cos_admin):
         client.force_login(user)
         assert client.get(roster_url(tenant_a)).status_code == 404
+
+
+def test_roster_in_french_order_kept_through_renames_with_counts_cached_until_a_change(rh, tenant_a):
+    """Names sort as in French (accents with their letter, not after Z); a renamed agent moves at once
+    (the sort key follows his name, whoever renames him); the counts are read from the cache until the
+    roster changes, then counted again."""
+    employer = tenant_a.employer
+    for last_name in ("Zola", "Émard", "Eco", "Ébène"):
+        world.hire(employer, D(2019, 1, 1), last_name=last_name)
+    shown = [n for n in names(rh.get(roster_url(tenant_a))) if n in ("Zola", "Émard", "Eco", "Ébène")]
+    assert shown == ["Ébène", "Eco", "Émard", "Zola"]
+
+    def page():
+        with CaptureQueriesContext(connection) as ctx:
+            response = rh.get(roster_url(tenant_a))
+        return response, len(ctx.captured_queries)
+
+    world.hire(employer, D(2019, 6, 1), last_name="Martin")  # a change: the next page counts again
+    first, counted = page()
+    again, cached = page()
+    assert cached == counted - 2  # the number of lines and of agents to invite come from the cache
+    total = first.context["page"].paginator.count
+    assert again.context["page"].paginator.count == total
+    zola = Employment.objects.get(employer=employer, agent__last_name="Zola")
+    services.update_roster_entry(actor=tenant_a.correspondent, employment=zola, employee_number=zola.employee_number,
+                                 start_date=zola.start_date, last_name="Abel", first_name="Marc")
+    world.hire(employer, D(2020, 1, 1), last_name="Nouveau")
+    after, recounted = page()
+    assert recounted == counted and after.context["page"].paginator.count == total + 1
+    assert [n for n in names(after) if n in ("Abel", "Ébène", "Zola")] == ["Abel", "Ébène"]
+    assert not Employment.objects.filter(sort_name__startswith="Zola").exists()
