@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from stdnum import luhn
 
 from adhesions.models import Adherent, AdherentCategory, AdherentKind, Adhesion, Region
+from cnas.bulk import indexes_built_after
 
 REGIONS = [("ARA", "Auvergne-Rhône-Alpes"), ("BRE", "Bretagne"), ("OCC", "Occitanie")]
 # Each delegation's desk (demo addresses, in the towns where the body has its delegations).
@@ -202,7 +203,11 @@ def populate_agents(*, adherents: list[Adherent], specs: list[AdherentSpec], age
     for _, spec in employers:
         bounds.append(acc)
         acc += spec.share / total_share
-    with transaction.atomic(), connection.cursor() as cursor:
+    tables = ("accounts_agent", "adhesions_employment", "adhesions_coverage", "adhesions_basisperiod",
+              "accounts_familymember")
+    # a large world: its rows first, the indexes after (cnas.bulk); a few hundred agents: as they come
+    loading = indexes_built_after(*tables) if agents >= 50_000 else transaction.atomic()
+    with loading, connection.cursor() as cursor:
         cursor.execute("LOCK TABLE accounts_agent IN EXCLUSIVE MODE")
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM accounts_agent")
         first = cursor.fetchone()[0] + 1

@@ -67,7 +67,7 @@ def manager_roles(user) -> frozenset[str]:
     if cached is None:
         from adhesions.models import Manager
 
-        cached = frozenset(Manager.objects.filter(user=user).values_list("role", flat=True).distinct())
+        cached = frozenset(Manager.objects.filter(user=user).order_by().values_list("role", flat=True).distinct())
         user._manager_roles = cached
     return cached
 

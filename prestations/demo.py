@@ -168,3 +168,59 @@ def seed_requests(*, today: datetime.date) -> None:
         elif index == 1:  # waiting for too long
             type(demande).objects.filter(pk=demande.pk).update(
                 submitted_at=timezone.now() - datetime.timedelta(days=prestation.instruction_limit_days + 5))
+
+
+# --- Requests of a generated world, built in bulk ------------------------------------------------
+
+_POPULATE_REQUESTS_SQL = [
+    "SELECT setseed(%(seed)s)",
+    """
+    CREATE TEMP TABLE demo_request_agents ON COMMIT DROP AS
+    SELECT e.agent_id, ad.id AS adherent_id, ad.region_id, row_number() OVER (ORDER BY e.id) AS n
+    FROM adhesions_employment e JOIN adhesions_adherent ad ON ad.id = e.employer_id
+    WHERE e.end_date IS NULL AND ad.kind <> 'cos' AND e.agent_id BETWEEN %(first)s AND %(last)s
+    """,
+    "CREATE UNIQUE INDEX ON demo_request_agents (n)",
+    "ANALYZE demo_request_agents",
+    # Spread over three years: 8 % waiting on staff, 2 % on the agent, the rest decided (60 % granted,
+    # 20 % refused) or withdrawn; each request goes to one agent of the range (a prime stride).
+    """
+    WITH total AS (SELECT count(*) AS n FROM demo_request_agents),
+    offered AS (SELECT array_agg(id ORDER BY id) AS ids FROM prestations_prestation),
+    raw AS (
+        SELECT g, random() AS r, %(now)s::timestamptz - (random() * interval '1095 days') AS submitted,
+               random() AS speed, 1 + ((g::bigint * 7919) %% (SELECT n FROM total)) AS n
+        FROM generate_series(1, %(requests)s) g
+    )
+    INSERT INTO prestations_demande
+        (agent_id, prestation_id, status, event_key, adherent_id, region_id, amount_computed, amount_granted,
+         amount_change_reason, refusal_reason, refusal_grounds, created_at, submitted_at, decided_at,
+         agent_wait, decision_pdf, refusal_attestation_pdf)
+    SELECT a.agent_id, p.ids[1 + (raw.g %% array_length(p.ids, 1))],
+           CASE WHEN raw.r < 0.08 THEN 'submitted' WHEN raw.r < 0.10 THEN 'awaiting_documents'
+                WHEN raw.r < 0.70 THEN 'accepted' WHEN raw.r < 0.90 THEN 'refused' ELSE 'withdrawn' END,
+           'masse:' || raw.g, a.adherent_id, a.region_id, 150,
+           CASE WHEN raw.r >= 0.10 AND raw.r < 0.70 THEN 150 END, '',
+           CASE WHEN raw.r >= 0.70 AND raw.r < 0.90 THEN 'Hors critères' ELSE '' END, '{}',
+           raw.submitted, raw.submitted,
+           CASE WHEN raw.r >= 0.10 AND raw.r < 0.90
+                THEN LEAST(%(now)s::timestamptz, raw.submitted + (raw.speed * interval '30 days')) END,
+           interval '0', '', ''
+    FROM raw JOIN demo_request_agents a ON a.n = raw.n CROSS JOIN offered p
+    """,
+]
+
+
+def populate_requests(*, requests: int, first: int, last: int, seed: float = 0.3) -> int:
+    """``requests`` requests of the agents ``first``..``last`` who work today, for the national world's
+    measures (queues, delays, dashboards): set-based, like the agents. Returns how many were made."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from cnas.bulk import indexes_built_after
+
+    with indexes_built_after("prestations_demande"), connection.cursor() as cursor:
+        params = {"requests": requests, "first": first, "last": last, "seed": seed, "now": timezone.now()}
+        for statement in _POPULATE_REQUESTS_SQL:
+            cursor.execute(statement, params)
+        return cursor.rowcount

@@ -16,7 +16,7 @@ from adhesions import demo, services
 from adhesions.models import Adherent, Employment, Manager
 from cos import services as cos_services
 from cos.demo import populate_members, seed_local_actions
-from prestations.demo import seed_catalogue, seed_requests
+from prestations.demo import populate_requests, seed_catalogue, seed_requests
 
 SEED_LOCK = 74_210_001  # advisory lock id: two seeds never run at once
 
@@ -28,10 +28,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--agents", type=int, default=0, help="Nombre d'agents à générer en masse.")
         parser.add_argument("--adherents", type=int, default=0, help="Nombre d'adhérents à générer.")
+        parser.add_argument("--requests", type=int, default=0,
+                            help="Nombre de demandes à générer pour les agents générés (trois années).")
 
-    def handle(self, *args, agents: int, adherents: int, **options):
-        if agents < 0 or adherents < 0:
+    def handle(self, *args, agents: int, adherents: int, requests: int, **options):
+        if agents < 0 or adherents < 0 or requests < 0:
             raise CommandError("Les nombres doivent être positifs.")
+        if requests and not agents:
+            raise CommandError("--requests demande --agents : les demandes vont aux agents générés.")
         if agents and not adherents:
             adherents = max(10, agents // 50)
         started = time.monotonic()
@@ -47,9 +51,12 @@ class Command(BaseCommand):
             with transaction.atomic():
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEED_LOCK])
-                self._seed_bulk_world(adherents=adherents, agents=agents)
+                self._seed_bulk_world(adherents=adherents, agents=agents, requests=requests)
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")  # fresh statistics for the planner after bulk loads
+            # Fresh statistics for the planner after bulk loads; after a generated world, the visibility
+            # map too (as autovacuum would set it later), so that index-only scans stay index-only.
+            # (VACUUM cannot run inside a transaction, as when a test calls this command.)
+            cursor.execute("VACUUM (ANALYZE)" if adherents and not connection.in_atomic_block else "ANALYZE")
         self.stdout.write(f"Durée : {time.monotonic() - started:.1f} s")
         self._print_logins()
 
@@ -135,7 +142,7 @@ class Command(BaseCommand):
             users[email].groups.add(Group.objects.get(name=role))
 
 
-    def _seed_bulk_world(self, *, adherents: int, agents: int) -> None:
+    def _seed_bulk_world(self, *, adherents: int, agents: int, requests: int) -> None:
         rng = random.Random(adherents * 1_000_003 + agents)  # noqa: S311 - demo data, not secrets
         specs = demo.generated_adherent_specs(adherents, offset=0, rng=rng)
         if Adherent.objects.filter(siret=specs[0].siret).exists():
@@ -152,6 +159,10 @@ class Command(BaseCommand):
             populate_members(adherents=created, specs=specs, first=first, last=last, today=timezone.localdate())
             self.stdout.write(f"{last - first + 1} agents (foyers, emplois, couvertures) créés "
                               f"en {time.monotonic() - t0:.1f} s")
+        if requests:
+            t0 = time.monotonic()
+            made = populate_requests(requests=requests, first=first, last=last, seed=rng.random())
+            self.stdout.write(f"{made} demandes créées en {time.monotonic() - t0:.1f} s")
 
     def _print_logins(self) -> None:
         self.stdout.write(f"\nComptes de démonstration (mot de passe commun : {DEMO_PASSWORD})")
