@@ -1,0 +1,34 @@
+"""Bulk loads (the generated worlds): the secondary indexes are dropped and built again, the same,
+and a failed load leaves the table and its indexes as they were."""
+
+import pytest
+from django.db import connection
+
+from cnas.bulk import indexes_built_after
+
+pytestmark = pytest.mark.django_db
+
+
+def definitions(table: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s ORDER BY indexname", [table])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_indexes_are_built_again_after_the_load_and_kept_when_it_fails(tenant_a):
+    from accounts.models import FamilyMember
+
+    before = definitions("accounts_familymember")
+    assert len(before) >= 2
+    with indexes_built_after("accounts_familymember"):
+        assert definitions("accounts_familymember") == [d for d in before if "_pkey" in d]  # only the constraint's
+        FamilyMember.objects.create(agent=tenant_a.agent, relation="child", first_name="Léa", last_name="X",
+                                    birth_date="2020-01-01")
+    assert definitions("accounts_familymember") == before
+    with pytest.raises(ZeroDivisionError), indexes_built_after("accounts_familymember"):
+        FamilyMember.objects.create(agent=tenant_a.agent, relation="child", first_name="Zoé", last_name="X",
+                                    birth_date="2021-01-01")
+        1 / 0  # noqa: B018
+    assert definitions("accounts_familymember") == before
+    assert not FamilyMember.objects.filter(first_name="Zoé").exists()
+    assert FamilyMember.objects.filter(first_name="Léa").exists()
