@@ -28,7 +28,8 @@ def roster_queryset(*, adherent, today):
     rights are kept — in one query whatever the roster's size."""
     later = Employment.objects.filter(employer=adherent, agent_id=OuterRef("agent_id"),
                                       start_date__gt=OuterRef("start_date"))
-    covered = Coverage.objects.filter(adherent=adherent, agent_id=OuterRef("agent_id"), period__contains=today)
+    covered = Coverage.objects.filter(adherent=adherent, agent_id=OuterRef("agent_id"),
+                                      period__contains=today).order_by()  # no join for the model's ordering
     return (
         Employment.objects.filter(employer=adherent)
         .exclude(Exists(later))
@@ -43,7 +44,7 @@ def roster_queryset(*, adherent, today):
             # a scalar subquery, evaluated for the lines shown only (PostgreSQL would turn an EXISTS into a
             # hash of every coverage row of the adherent)
             is_covered=ExpressionWrapper(Q(covering_id__isnull=False), output_field=BooleanField()),
-            kept_until=Subquery(covered.filter(source=Coverage.Source.EXTENSION).annotate(last=LAST_DAY)
+            kept_until=Subquery(covered.filter(source=Coverage.Source.EXTENSION).order_by("period").annotate(last=LAST_DAY)
                                 .values("last")[:1], output_field=DateField()),
         )
     )
