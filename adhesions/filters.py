@@ -34,6 +34,8 @@ def roster_queryset(*, adherent, today):
         Employment.objects.filter(employer=adherent)
         .exclude(Exists(later))
         .select_related("agent")
+        # to filter on (never selected): an EXISTS the planner may join over the adherent's coverage rows
+        .alias(covered_today=Exists(covered))
         .annotate(covering_id=Subquery(covered.values("pk")[:1]))
         .annotate(
             situation=Case(
@@ -44,8 +46,8 @@ def roster_queryset(*, adherent, today):
             # a scalar subquery, evaluated for the lines shown only (PostgreSQL would turn an EXISTS into a
             # hash of every coverage row of the adherent)
             is_covered=ExpressionWrapper(Q(covering_id__isnull=False), output_field=BooleanField()),
-            kept_until=Subquery(covered.filter(source=Coverage.Source.EXTENSION).order_by("period").annotate(last=LAST_DAY)
-                                .values("last")[:1], output_field=DateField()),
+            kept_until=Subquery(covered.filter(source=Coverage.Source.EXTENSION).order_by("period")
+                                .annotate(last=LAST_DAY).values("last")[:1], output_field=DateField()),
         )
     )
 
@@ -53,7 +55,7 @@ def roster_queryset(*, adherent, today):
 class RosterFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Nom, prénom ou matricule"))
     situation = django_filters.ChoiceFilter(
-        label=_("Situation"), empty_label=_("Toutes"),
+        method="filter_situation", label=_("Situation"), empty_label=_("Toutes"),
         choices=[("working", _("en activité")), ("retired", _("retraités")), ("left", _("partis"))],
     )
     covered = django_filters.ChoiceFilter(
@@ -85,11 +87,24 @@ class RosterFilter(django_filters.FilterSet):
             by_name &= Q(sort_name__icontains=word)
         return queryset.filter(by_name | Q(employee_number__istartswith=value))
 
+    # The situations of roster_queryset, on the line's own columns first (the agent's status is read
+    # only for lines ended by a retirement), so that a filter does not join every agent of the roster.
+    RETIRED = Q(end_date__isnull=False, end_reason=Employment.EndReason.RETIREMENT, agent__status="retired")
+
+    def filter_situation(self, queryset, name, value):
+        if value == "working":
+            return queryset.filter(end_date__isnull=True)
+        if value == "retired":
+            return queryset.filter(self.RETIRED)
+        if value == "left":
+            return queryset.filter(end_date__isnull=False).exclude(self.RETIRED)
+        return queryset
+
     def filter_covered(self, queryset, name, value):
         if value == "yes":
-            return queryset.filter(is_covered=True)
+            return queryset.filter(covered_today=True)
         if value == "no":
-            return queryset.filter(is_covered=False)
+            return queryset.filter(covered_today=False)
         return queryset
 
     @property
