@@ -72,7 +72,7 @@ deploy-check: deps
 	  ALLOWED_HOSTS=example.org SITE_URL=https://example.org $(PY) manage.py check --deploy --fail-level WARNING
 
 pytest: deps system-deps
-	$(VENV)/bin/pytest --create-db
+	$(VENV)/bin/pytest --create-db -n 2 --dist loadfile --no-loadscope-reorder
 
 test: deps system-deps lint migrations-check deploy-check pytest
 

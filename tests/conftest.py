@@ -1,7 +1,73 @@
+import os
+import re
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
 from django.core.cache import cache
 
 from cnas.celery import app as celery_app
+
+# --- Parallel runs (pytest-xdist, `make pytest` runs `-n 2`) ---------------------------------------
+# Each worker has its own test database (pytest-django suffixes its name: test_cnas_gw0…), and here
+# its own Redis database (broker, results and cache: a test that empties its broker, or a worker
+# that consumes from it, never touches the other worker's) and its own folder of private files.
+# Django's settings are read in each worker before any conftest is, so the controller, which starts
+# the workers, gives them these through their environment: the settings read them as usual, and the
+# `celery worker` processes a test starts inherit them.
+
+PER_WORKER = ("REDIS_URL", "PRIVATE_MEDIA_ROOT")
+
+
+def worker_environment(worker_id: str, redis_url: str, private_media_root) -> dict[str, str]:
+    """gw<N>: the Redis database of ``redis_url`` + N, and ``private_media_root``-gw<N>."""
+    index = int(re.fullmatch(r"gw(\d+)", worker_id).group(1))
+    parts = urlsplit(redis_url)
+    database = int(parts.path.strip("/") or 0) + index
+    return {"REDIS_URL": urlunsplit(parts._replace(path=f"/{database}")),
+            "PRIVATE_MEDIA_ROOT": f"{private_media_root}-{worker_id}"}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config, specs):
+    from django.conf import settings
+
+    for spec in specs:
+        spec.env.update(worker_environment(spec.id, settings.REDIS_URL, settings.PRIVATE_MEDIA_ROOT))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    node.workerinput["cnas_environment"] = {name: node.gateway.spec.env[name] for name in PER_WORKER}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _worker_has_its_own_resources(request):
+    """In a worker, its settings are really its own (pytest-env, say, did not set them back)."""
+    from django.conf import settings
+
+    expected = getattr(request.config, "workerinput", {}).get("cnas_environment")
+    if expected:
+        actual = {"REDIS_URL": settings.REDIS_URL, "PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT)}
+        assert actual == expected, f"this xdist worker's settings are {actual}, not its own {expected}"
+        assert {name: os.environ.get(name) for name in expected} == expected
+
+
+# The slowest files first, so that none of them starts last and finishes alone (`--dist loadfile
+# --no-loadscope-reorder` hands files out in the order collected); the others keep theirs.
+SLOWEST_FIRST = (
+    "tests/security/test_crawler.py",
+    "tests/reliability/test_hostile_input.py",
+    "tests/reliability/test_killed_worker.py",
+    "tests/browser/test_workbench.py",
+    "tests/cnas/test_settings_and_stack.py",
+    "tests/browser/test_accessibility.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    if hasattr(config, "workerinput"):
+        rank = {path: n for n, path in enumerate(SLOWEST_FIRST)}
+        items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
 
 
 @pytest.fixture(autouse=True)
@@ -15,6 +81,44 @@ def _plain_static_and_clean_cache(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_truncates_only_the_tables_written():
+    """A transactional test (`django_db(transaction=True)`) ends with Django's flush: one TRUNCATE of
+    every table, about 3 s here, PostgreSQL making new files for ~90 tables and their indexes. This
+    flush locks every table just the same, then truncates only those that hold rows (and, by
+    CASCADE, those that refer to them): the same empty database, in a fraction of the time."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    django_sql_flush = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or not tables:  # sequences of empty tables too: Django's own
+            return django_sql_flush(self, style, tables, reset_sequences=reset_sequences,
+                                    allow_cascade=allow_cascade)
+        names = ", ".join(self.quote_name(table) for table in tables)
+        array = ", ".join("'" + table.replace("'", "''") + "'" for table in tables)
+        return [f"""DO $flush$
+DECLARE
+  tbl text;
+  written boolean;
+  holding text[] := '{{}}';
+BEGIN
+  LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE;
+  FOREACH tbl IN ARRAY ARRAY[{array}] LOOP
+    EXECUTE format('SELECT EXISTS (SELECT FROM %I)', tbl) INTO written;
+    IF written THEN holding := holding || tbl; END IF;
+  END LOOP;
+  IF cardinality(holding) > 0 THEN
+    EXECUTE 'TRUNCATE ' || (SELECT string_agg(format('%I', t), ', ') FROM unnest(holding) t) || ' CASCADE';
+  END IF;
+END
+$flush$"""]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
+        yield
 
 
 @pytest.fixture(autouse=True, scope="session")
