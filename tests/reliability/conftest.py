@@ -92,6 +92,9 @@ class OtherSession:
 
     def release(self):
         self.conn.rollback()
+        # its session-level locks now: a closed connection's are freed when its server process has
+        # ended, a moment later (what the next line of a test must not race with)
+        self.conn.execute("SELECT pg_advisory_unlock_all()")
         self.conn.close()
 
 
