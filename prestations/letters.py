@@ -4,6 +4,7 @@ date, every reason of a refusal, and how to contest. The worker renders the PDFs
 
 import datetime
 from dataclasses import dataclass
+from functools import lru_cache
 
 import holidays
 from django.conf import settings
@@ -13,9 +14,15 @@ from accounts.roles import ROLES_BY_NAME
 from prestations.models import Demande, LetterWording
 
 
+@lru_cache(maxsize=32)
+def public_holidays(year: int) -> frozenset[datetime.date]:
+    """France's public holidays of a year (the holidays package takes ~10 ms to work out a year)."""
+    return frozenset(holidays.France(years=year))
+
+
 def working_days_after(day: datetime.date, days: int) -> datetime.date:
     """The ``days``-th working day after ``day``: no Saturday, Sunday or French public holiday."""
-    closed = holidays.France(years=range(day.year, day.year + 2))
+    closed = public_holidays(day.year) | public_holidays(day.year + 1)
     while days > 0:
         day += datetime.timedelta(days=1)
         if day.weekday() < 5 and day not in closed:
