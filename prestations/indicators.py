@@ -117,10 +117,11 @@ def refresh_delays(*, now: datetime.datetime | None = None) -> int:
     def days(value) -> Decimal | None:
         return None if value is None else Decimal(str(value)).quantize(Decimal("0.1"))
 
-    rows = [PrestationDelays(prestation_id=pk, decided=figures.get(pk, (0,))[0],
-                             median_days=days(figures.get(pk, (0, None))[1]),
-                             p90_days=days(figures.get(pk, (0, None, None))[2]), computed_at=now)
-            for pk in Prestation.objects.values_list("pk", flat=True)]
+    rows = []
+    for pk in Prestation.objects.values_list("pk", flat=True):
+        decided, median, p90 = figures.get(pk, (0, None, None))
+        rows.append(PrestationDelays(prestation_id=pk, decided=decided, median_days=days(median),
+                                     p90_days=days(p90), computed_at=now))
     with transaction.atomic():
         PrestationDelays.objects.bulk_create(rows, update_conflicts=True, unique_fields=["prestation"],
                                              update_fields=["decided", "median_days", "p90_days", "computed_at"])
