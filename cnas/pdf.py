@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
 
@@ -14,11 +14,25 @@ def _font_config() -> FontConfiguration:
     return FontConfiguration()
 
 
-def render_pdf(template: str, context: dict) -> bytes:
-    html = render_to_string(template, {**context, "PORTAL_NAME": settings.PORTAL_NAME,
-                                       "PORTAL_FULL_NAME": settings.PORTAL_FULL_NAME,
-                                       "BODY": settings.NATIONAL_BODY})
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=_font_config())
+def _portal_context() -> dict:
+    return {"PORTAL_NAME": settings.PORTAL_NAME, "PORTAL_FULL_NAME": settings.PORTAL_FULL_NAME,
+            "BODY": settings.NATIONAL_BODY}
+
+
+@lru_cache(maxsize=8)
+def stylesheet(template: str) -> CSS:
+    """A stylesheet (a template rendered with the portal's names) parsed once per process: parsing it
+    for each document cost the contribution call a tenth of its time."""
+    return CSS(string=render_to_string(template, _portal_context()), base_url=str(settings.BASE_DIR),
+               font_config=_font_config())
+
+
+def render_pdf(template: str, context: dict, *, css: str | None = None) -> bytes:
+    """The PDF of ``template``; ``css`` names a stylesheet template applied to it (parsed once per
+    process), for documents rendered by the thousand; others carry their ``<style>``."""
+    html = render_to_string(template, {**context, **_portal_context()})
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
+        font_config=_font_config(), stylesheets=[stylesheet(css)] if css else None)
 
 
 def blank_pdf() -> bytes:

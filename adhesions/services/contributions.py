@@ -7,7 +7,6 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -134,41 +133,55 @@ def compute_campaign(*, campaign_id: int, issued_on: datetime.date | None = None
     return pending
 
 
-def render_call(call: ContributionCall) -> None:
-    """Render and store one call's PDF; call it with the row locked and no PDF yet."""
-    scale = ContributionScale.objects.filter(year=call.year).first()
-    content = render_pdf("adhesions/pdf/call.html", {"call": call, "adherent": call.adherent, "scale": scale})
-    call.pdf.save(f"{call.reference}.pdf", ContentFile(content), save=False)
-    call.render_count = F("render_count") + 1
-    call.save(update_fields=["pdf", "render_count"])
+RENDER_BATCH = 10  # calls locked, rendered and committed together by a chunk's worker
+
+
+def render_calls(calls: list[ContributionCall], *, scale: ContributionScale | None) -> None:
+    """Render and store the PDFs of ``calls`` (locked, with no PDF yet) in one UPDATE. If one fails,
+    the files already written for the others are deleted: the transaction rolls back and the calls are
+    rendered again, once, from a clean slate."""
+    saved = []
+    try:
+        for call in calls:
+            content = render_pdf("adhesions/pdf/call.html", {"call": call, "adherent": call.adherent,
+                                                             "scale": scale}, css="adhesions/pdf/call.css")
+            call.pdf.save(f"{call.reference}.pdf", ContentFile(content), save=False)
+            saved.append(call.pdf.name)
+            call.render_count += 1  # the row is locked: no other worker counts at the same time
+        ContributionCall.objects.bulk_update(calls, ["pdf", "render_count"])
+    except BaseException:
+        storage = ContributionCall._meta.get_field("pdf").storage
+        for name in saved:
+            storage.delete(name)
+        raise
 
 
 def render_chunk(*, chunk_id: int) -> str:
-    """Worker side: render the PDFs of one chunk, each call in its own transaction, each
-    call exactly once whoever else runs the same chunk (row locks, SKIP LOCKED)."""
+    """Worker side: render the PDFs of one chunk, ten calls to a transaction, each call exactly once
+    whoever else runs the same chunk (row locks, SKIP LOCKED)."""
     with transaction.atomic():
-        chunk = CampaignChunk.objects.select_for_update().get(pk=chunk_id)
+        chunk = (CampaignChunk.objects.select_for_update(of=("self",)).select_related("campaign__scale")
+                 .get(pk=chunk_id))
         if chunk.status == CampaignChunk.Status.DONE:
             return chunk.status
         chunk.status, chunk.attempts, chunk.error = CampaignChunk.Status.RUNNING, chunk.attempts + 1, ""
         chunk.save(update_fields=["status", "attempts", "error", "updated_at"])
+    unrendered = ContributionCall.objects.filter(campaign_id=chunk.campaign_id, id__gte=chunk.first_call_id,
+                                                 id__lte=chunk.last_call_id, pdf="")
     try:
         while True:
             with transaction.atomic():
-                call = (ContributionCall.objects.select_for_update(skip_locked=True, of=("self",))
-                        .select_related("adherent", "regularises")
-                        .filter(campaign_id=chunk.campaign_id, id__gte=chunk.first_call_id,
-                                id__lte=chunk.last_call_id, pdf="").order_by("id").first())
-                if call is None:
+                calls = list(unrendered.select_for_update(skip_locked=True, of=("self",))
+                             .select_related("adherent", "regularises").order_by("id")[:RENDER_BATCH])
+                if not calls:
                     break
-                render_call(call)
+                render_calls(calls, scale=chunk.campaign.scale)
     except Exception as exc:  # the chunk is marked failed, to be retried alone from the admin
         CampaignChunk.objects.filter(pk=chunk_id).update(status=CampaignChunk.Status.FAILED,
                                                          error=f"{type(exc).__name__}: {exc}"[:2000])
         finish_campaign(campaign_id=chunk.campaign_id)
         raise
-    left = ContributionCall.objects.filter(campaign_id=chunk.campaign_id, id__gte=chunk.first_call_id,
-                                           id__lte=chunk.last_call_id, pdf="").exists()
+    left = unrendered.exists()
     if not left:
         CampaignChunk.objects.filter(pk=chunk_id).update(status=CampaignChunk.Status.DONE)
         finish_campaign(campaign_id=chunk.campaign_id)
@@ -281,6 +294,6 @@ def render_single_call(*, call_id: int) -> None:
         call = (wanted.select_for_update(skip_locked=True, of=("self",))
                 .select_related("adherent", "regularises").first())
         if call is not None:
-            render_call(call)
+            render_calls([call], scale=ContributionScale.objects.filter(year=call.year).first())
         elif wanted.exists():  # another worker is rendering it: it will be there, or we try again
             raise outbox.TryLater(seconds=5)

@@ -115,6 +115,37 @@ def test_a_failed_chunk_is_retried_alone(scale, world, django_capture_on_commit_
     assert set(ContributionCall.objects.values_list("render_count", flat=True)) == {1}
 
 
+
+def test_a_failure_in_the_middle_of_a_batch_leaves_no_file_and_no_half_batch(
+        scale, world, django_capture_on_commit_callbacks, monkeypatch):
+    """Calls are rendered ten to a transaction: when the third of a batch fails, the files written for the
+    first two are deleted with the rollback, and the retry renders every call once."""
+    from django.core.files.storage import Storage
+
+    storage = ContributionCall._meta.get_field("pdf").storage
+    original, rendered, written = services.contributions.render_pdf, [], []
+    save = Storage.save
+    monkeypatch.setattr(Storage, "save", lambda *a, **k: written.append(save(*a, **k)) or written[-1])
+
+    def third_fails(*args, **kwargs):
+        rendered.append(args[1]["call"].pk)
+        if len(rendered) == 3:
+            raise OSError("disque plein")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(services.contributions, "render_pdf", third_fails)
+    run(scale, django_capture_on_commit_callbacks)
+    campaign = Campaign.objects.get()
+    assert campaign.status == Campaign.Status.FAILED and len(rendered) == 3  # 4 calls, one batch
+    assert not ContributionCall.objects.exclude(pdf="").exists()
+    assert set(ContributionCall.objects.values_list("render_count", flat=True)) == {0}
+    assert len(written) == 2 and not any(storage.exists(name) for name in written)  # no file left behind
+    monkeypatch.setattr(services.contributions, "render_pdf", original)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.retry_failed_chunks(actor=None, campaign=campaign)
+    assert set(ContributionCall.objects.values_list("render_count", flat=True)) == {1}
+    assert all(call.pdf.storage.exists(call.pdf.name) for call in ContributionCall.objects.all())
+
 def test_run_campaign_command(scale, world, capsys):
     call_command("run_campaign", str(Y), "--dry-run")
     out = capsys.readouterr().out
