@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from stdnum import luhn
 
 from adhesions.models import Adherent, AdherentCategory, AdherentKind, Adhesion, Region
+from cnas import bulk
 from cnas.bulk import indexes_built_after
 
 REGIONS = [("ARA", "Auvergne-Rhône-Alpes"), ("BRE", "Bretagne"), ("OCC", "Occitanie")]
@@ -190,6 +191,10 @@ def create_adherents(specs: list[AdherentSpec], regions: dict[str, Region]) -> l
     return adherents
 
 
+AGENT_TABLES = ("accounts_agent", "adhesions_employment", "adhesions_coverage", "adhesions_basisperiod",
+                "accounts_familymember")  # what populate_agents writes
+
+
 def populate_agents(*, adherents: list[Adherent], specs: list[AdherentSpec], agents: int,
                     seed: float = 0.42, today: datetime.date | None = None) -> tuple[int, int]:
     """Create ``agents`` agents spread over the employers among ``adherents``, with
@@ -203,10 +208,8 @@ def populate_agents(*, adherents: list[Adherent], specs: list[AdherentSpec], age
     for _, spec in employers:
         bounds.append(acc)
         acc += spec.share / total_share
-    tables = ("accounts_agent", "adhesions_employment", "adhesions_coverage", "adhesions_basisperiod",
-              "accounts_familymember")
     # a large world: its rows first, the indexes after (cnas.bulk); a few hundred agents: as they come
-    loading = indexes_built_after(*tables) if agents >= 50_000 else transaction.atomic()
+    loading = indexes_built_after(*AGENT_TABLES) if agents >= 50_000 else transaction.atomic()
     with loading, connection.cursor() as cursor:
         cursor.execute("LOCK TABLE accounts_agent IN EXCLUSIVE MODE")
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM accounts_agent")
@@ -219,7 +222,7 @@ def populate_agents(*, adherents: list[Adherent], specs: list[AdherentSpec], age
             "employer_ids": [a.pk for a, _ in employers], "bounds": bounds,
         }
         for statement in _POPULATE_SQL:
-            cursor.execute(statement, params)
+            bulk.execute(cursor, statement, params)
         cursor.execute(
             "SELECT setval(pg_get_serial_sequence('accounts_agent', 'id'), GREATEST(%s, 1))", [last]
         )
@@ -267,7 +270,12 @@ _POPULATE_SQL = [
     FROM (SELECT id, birth_date, status, random() AS r, random() AS r2
           FROM accounts_agent WHERE id BETWEEN %(first)s AND %(last)s) AS a
     """,
-    # Coverage by the employer while employed, from the later of hiring and adhesion.
+    # Statistics of the rows just written (in this transaction: autovacuum cannot see them), so that the
+    # statements below join them by hashing, not by a nested loop over a table thought empty.
+    "ANALYZE accounts_agent, adhesions_employment",
+    # Coverage by the employer while employed, from the later of hiring and adhesion. The periods are written
+    # adherent by adherent (as a roster reads them): the no-overlap constraint's GiST index, made after the
+    # load, is built in 60 % of the time it takes on rows in the agents' order (bench/world.py --statements).
     """
     INSERT INTO adhesions_coverage (agent_id, adherent_id, period, source, created_at)
     SELECT e.agent_id, e.employer_id,
@@ -276,6 +284,7 @@ _POPULATE_SQL = [
     JOIN adhesions_adhesion ad ON ad.adherent_id = e.employer_id AND ad.status = 'active'
     WHERE e.agent_id BETWEEN %(first)s AND %(last)s
       AND (e.end_date IS NULL OR e.end_date >= ad.start_date)
+    ORDER BY e.employer_id, e.agent_id
     """,
     # Coverage of retired agents, where the employer's adhesion covers them.
     """
@@ -286,6 +295,7 @@ _POPULATE_SQL = [
     JOIN adhesions_adhesion ad ON ad.adherent_id = e.employer_id AND ad.status = 'active'
                                AND ad.covers_retired
     WHERE e.agent_id BETWEEN %(first)s AND %(last)s AND e.end_reason = 'retirement'
+    ORDER BY e.employer_id, e.agent_id
     """,
     # Extension after a departure (not by death) until 31 December, while the employer adheres,
     # where no retirement coverage takes over (agents here have a single employment).
@@ -299,6 +309,7 @@ _POPULATE_SQL = [
     WHERE e.agent_id BETWEEN %(first)s AND %(last)s AND e.end_date IS NOT NULL AND e.end_reason <> 'death'
       AND e.end_date >= ad.start_date AND NOT (e.end_reason = 'retirement' AND ad.covers_retired)
       AND GREATEST(e.end_date + 1, ad.start_date) < make_date(EXTRACT(YEAR FROM e.end_date)::int + 1, 1, 1)
+    ORDER BY e.employer_id, e.agent_id
     """,
     # The basis of the contribution: employment and retirement periods, whatever the adhesion.
     """
@@ -309,7 +320,9 @@ _POPULATE_SQL = [
     SELECT e.agent_id, e.employer_id, daterange(e.end_date + 1, NULL, '[)'), 'retirement'
     FROM adhesions_employment e JOIN accounts_agent a ON a.id = e.agent_id AND a.status = 'retired'
     WHERE e.agent_id BETWEEN %(first)s AND %(last)s AND e.end_reason = 'retirement'
+    ORDER BY 2, 1
     """,
+    "ANALYZE adhesions_coverage, adhesions_basisperiod",
     # Spouses for a little over half of the agents.
     """
     INSERT INTO accounts_familymember (agent_id, relation, first_name, last_name, birth_date, is_dependent)

@@ -62,7 +62,7 @@ def build(sizes: dict) -> dict:
     before = uptime()
     started = time.monotonic()
     out = subprocess.run([sys.executable, "manage.py", "seed_demo", "--agents", str(sizes["agents"]),
-                          "--adherents", str(sizes["adherents"]), "--requests", str(sizes["requests"])],
+                          "--adherents", str(sizes["adherents"]), "--requests", str(sizes["requests"]), "-v", "2"],
                          cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
     seconds = time.monotonic() - started
     # what beat does every ten minutes: the dashboard's snapshots and the prestations' delays
@@ -71,6 +71,7 @@ def build(sizes: dict) -> dict:
                    cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     info = {"seed_seconds": round(seconds, 1), "uptime_before": before, "uptime_after": uptime(),
             "steps": [line.strip() for line in out.splitlines() if " en " in line and "créé" in line],
+            "statements": [line.strip() for line in out.splitlines() if line.startswith("    ")],
             "built": time.strftime("%Y-%m-%d %H:%M"), "cores": os.cpu_count()}
     with psycopg.connect(url(sizes), autocommit=True) as conn:
         conn.execute("CREATE TABLE bench_world (sizes jsonb PRIMARY KEY, info jsonb NOT NULL)")
@@ -185,6 +186,7 @@ def people() -> People:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--statements", action="store_true", help="the time of each statement of the seed")
     for key, value in NATIONAL.items():
         parser.add_argument(f"--{key}", type=int, default=value)
     options = parser.parse_args()
@@ -193,6 +195,9 @@ def main() -> None:
     print(describe(sizes, info))
     for step in info["steps"]:
         print("  " + step)
+    if options.statements:
+        for line in info.get("statements", []):
+            print("    " + line)
     print(f"  load before: {info['uptime_before']}")
     print(f"  load after:  {info['uptime_after']}")
     if sizes == NATIONAL:

@@ -9,9 +9,13 @@ from django.db import connection
 
 from adhesions.demo import AdherentSpec
 from adhesions.models import Adherent
+from cnas import bulk
 from cos.models import CosEmployer, CosSettings
 
 FEE = Decimal("25.00")
+
+
+MEMBER_TABLES = ("cos_cosmember", "cos_memberfee", "adhesions_coverage", "adhesions_basisperiod")
 
 
 def populate_members(*, adherents: list[Adherent], specs: list[AdherentSpec], first: int, last: int,
@@ -25,7 +29,8 @@ def populate_members(*, adherents: list[Adherent], specs: list[AdherentSpec], fi
     params = {"cos_ids": [c for c, _ in pairs], "served_ids": [e for _, e in pairs], "first": first, "last": last,
               "year": today.year, "fee": FEE}
     with connection.cursor() as cursor:
-        cursor.execute("""
+        bulk.execute(cursor, "ANALYZE adhesions_employment, adhesions_adhesion")  # rows of this transaction
+        bulk.execute(cursor, """
             INSERT INTO cos_cosmember (cos_id, agent_id, joined_on, left_on, left_reason)
             SELECT DISTINCT ON (c.cos_id, e.agent_id) c.cos_id, e.agent_id, GREATEST(e.start_date, ad.start_date),
                    NULL::date, ''
@@ -33,20 +38,21 @@ def populate_members(*, adherents: list[Adherent], specs: list[AdherentSpec], fi
             JOIN adhesions_adhesion ad ON ad.adherent_id = c.cos_id AND ad.status = 'active'
             JOIN adhesions_employment e ON e.employer_id = c.served_id AND e.end_date IS NULL
             WHERE e.agent_id BETWEEN %(first)s AND %(last)s AND random() < 0.66""", params)
-        cursor.execute("""
+        bulk.execute(cursor, "ANALYZE cos_cosmember")
+        bulk.execute(cursor, """
             INSERT INTO cos_memberfee (member_id, year, amount, paid_on, means, recorded_by_id)
             SELECT m.id, y, %(fee)s::numeric, GREATEST(m.joined_on, make_date(y, 2, 15)), 'payroll', NULL
             FROM cos_cosmember m
             CROSS JOIN LATERAL generate_series(EXTRACT(YEAR FROM m.joined_on)::int, %(year)s::int) AS y
             WHERE m.agent_id BETWEEN %(first)s AND %(last)s""", params)
         # fees paid every year up to this one: covered from joining to next year's deadline (31 March)
-        cursor.execute("""
+        bulk.execute(cursor, """
             INSERT INTO adhesions_coverage (agent_id, adherent_id, period, source, created_at)
             SELECT m.agent_id, m.cos_id, daterange(m.joined_on, make_date(%(year)s::int + 1, 3, 31) + 1, '[)'),
                    'cos_membership', now()
             FROM cos_cosmember m WHERE m.agent_id BETWEEN %(first)s AND %(last)s""", params)
         # the basis of the COS's contribution: the same periods (members joined once it adhered)
-        cursor.execute("""
+        bulk.execute(cursor, """
             INSERT INTO adhesions_basisperiod (agent_id, adherent_id, period, source)
             SELECT agent_id, adherent_id, period, source FROM adhesions_coverage
             WHERE source = 'cos_membership' AND agent_id BETWEEN %(first)s AND %(last)s""", params)

@@ -217,10 +217,10 @@ def populate_requests(*, requests: int, first: int, last: int, seed: float = 0.3
     from django.db import connection
     from django.utils import timezone
 
-    from cnas.bulk import indexes_built_after
+    from cnas import bulk
 
-    with indexes_built_after("prestations_demande"), connection.cursor() as cursor:
+    with bulk.indexes_built_after("prestations_demande"), connection.cursor() as cursor:
         params = {"requests": requests, "first": first, "last": last, "seed": seed, "now": timezone.now()}
         for statement in _POPULATE_REQUESTS_SQL:
-            cursor.execute(statement, params)
+            bulk.execute(cursor, statement, params)
         return cursor.rowcount

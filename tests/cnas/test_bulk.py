@@ -55,3 +55,29 @@ def test_indexes_are_built_again_after_the_load_and_kept_when_it_fails(tenant_a)
     assert not FamilyMember.objects.filter(first_name="Zoé").exists()
     assert foreign_keys("accounts_familymember")
     assert FamilyMember.objects.filter(first_name="Léa").exists()
+
+
+def test_an_overlap_loaded_in_bulk_fails_when_the_exclusion_constraint_comes_back(tenant_a):
+    """The coverage's no-overlap constraint is dropped for the load and checked on every row when it is made
+    again: two overlapping periods of one agent with one adherent fail the load, which leaves nothing."""
+    from django.db import IntegrityError
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname FROM pg_constraint WHERE contype = 'x' AND conrelid = "
+                       "'adhesions_coverage'::regclass")
+        exclusions = cursor.fetchall()
+    assert exclusions == [("coverage_no_overlap",)]
+    insert = ("INSERT INTO adhesions_coverage (agent_id, adherent_id, period, source, created_at) "
+              "VALUES (%s, %s, daterange(%s, NULL), 'employment', now())")
+    with pytest.raises(IntegrityError), indexes_built_after("adhesions_coverage"), connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'x' AND conrelid = "
+                       "'adhesions_coverage'::regclass")
+        assert cursor.fetchone() == (0,)  # dropped for the load
+        cursor.execute(insert, [tenant_a.agent.pk, tenant_a.employer.pk, "2001-01-01"])
+        cursor.execute(insert, [tenant_a.agent.pk, tenant_a.employer.pk, "2002-01-01"])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname FROM pg_constraint WHERE contype = 'x' AND conrelid = "
+                       "'adhesions_coverage'::regclass")
+        assert cursor.fetchall() == exclusions
+        cursor.execute("SELECT count(*) FROM adhesions_coverage WHERE lower(period) IN ('2001-01-01', '2002-01-01')")
+        assert cursor.fetchone() == (0,)

@@ -1,8 +1,10 @@
 """Build the demo world: python manage.py seed_demo [--agents N --adherents M]."""
 
 import datetime
+import logging
 import random
 import time
+from contextlib import nullcontext
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
@@ -14,8 +16,9 @@ from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_STAFF, create_demo_us
 from accounts.models import Agent, FamilyMember, StaffProfile
 from adhesions import demo, services
 from adhesions.models import Adherent, Employment, Manager
+from cnas.bulk import indexes_built_after
 from cos import services as cos_services
-from cos.demo import populate_members, seed_local_actions
+from cos.demo import MEMBER_TABLES, populate_members, seed_local_actions
 from prestations.demo import populate_requests, seed_catalogue, seed_requests
 
 SEED_LOCK = 74_210_001  # advisory lock id: two seeds never run at once
@@ -38,6 +41,13 @@ class Command(BaseCommand):
             raise CommandError("--requests demande --agents : les demandes vont aux agents générés.")
         if agents and not adherents:
             adherents = max(10, agents // 50)
+        statements = logging.getLogger("cnas.bulk")  # the time of each statement of the bulk loads: with -v 2
+        statements.setLevel(logging.INFO if options["verbosity"] >= 2 else logging.WARNING)
+        if options["verbosity"] >= 2 and not statements.handlers:
+            handler = logging.StreamHandler(self.stdout)
+            handler.setFormatter(logging.Formatter("    %(message)s"))
+            statements.addHandler(handler)
+            statements.propagate = False
         started = time.monotonic()
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -154,9 +164,13 @@ class Command(BaseCommand):
         self.stdout.write(f"{len(created)} adhérents créés en {time.monotonic() - t0:.1f} s")
         if agents:
             t0 = time.monotonic()
-            first, last = demo.populate_agents(adherents=created, specs=specs, agents=agents,
-                                               seed=rng.random())
-            populate_members(adherents=created, specs=specs, first=first, last=last, today=timezone.localdate())
+            # a large world: the rows of the agents and of the COS members first, the indexes after
+            loading = indexes_built_after(*demo.AGENT_TABLES, *MEMBER_TABLES) if agents >= 50_000 else nullcontext()
+            with loading:
+                first, last = demo.populate_agents(adherents=created, specs=specs, agents=agents,
+                                                   seed=rng.random())
+                populate_members(adherents=created, specs=specs, first=first, last=last,
+                                 today=timezone.localdate())
             self.stdout.write(f"{last - first + 1} agents (foyers, emplois, couvertures) créés "
                               f"en {time.monotonic() - t0:.1f} s")
         if requests:
