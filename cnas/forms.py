@@ -1,4 +1,4 @@
-"""The one form field for money, used by every form where a person types an amount."""
+"""The portal's form fields: money and dates as people type them, and choices among a few rows."""
 
 import datetime
 import re
@@ -98,3 +98,22 @@ class DateField(forms.DateField):
                 _("Saisissez une date entre le %(a)s et le %(b)s.") % {"a": self.earliest.strftime("%d/%m/%Y"),
                                                                        "b": self.latest.strftime("%d/%m/%Y")},
                 code="out_of_range")
+
+
+class ShortListChoiceIterator(forms.models.ModelChoiceIterator):
+    """The choices of a short list (a household's children) read with one plain query, once per form:
+    Django's iterator opens a server-side cursor for them (DECLARE … WITH HOLD, FETCH, CLOSE: three round
+    trips and a materialised result, to read three rows)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset.all():  # a fresh queryset, evaluated as one list
+            yield self.choice(obj)
+
+
+class ShortListChoiceField(forms.ModelChoiceField):
+    """A choice of one row among a few (the agent's children, his employers): rendered without a
+    server-side cursor."""
+
+    iterator = ShortListChoiceIterator

@@ -98,9 +98,13 @@ def check_document(uploaded) -> str:
     return check_upload(uploaded, accept=tuple(ACCEPTED_TYPES), max_size=MAX_DOCUMENT_SIZE)
 
 
-def missing_documents(demande: Demande) -> list[DocumentKind]:
-    """The kinds of document the prestation requires that the request does not have yet."""
-    present = set(demande.documents.exclude(kind__isnull=True).values_list("kind_id", flat=True))
+def missing_documents(demande: Demande, *, documents: list[DemandeDocument] | None = None) -> list[DocumentKind]:
+    """The kinds of document the prestation requires that the request does not have yet (``documents``:
+    the request's documents, when the caller has read them already)."""
+    if documents is None:
+        present = set(demande.documents.exclude(kind__isnull=True).values_list("kind_id", flat=True))
+    else:
+        present = {document.kind_id for document in documents if document.kind_id is not None}
     return [kind for kind in demande.prestation.required_documents.all() if kind.pk not in present]
 
 

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,7 +17,7 @@ from accounts.forms import BankDetailsForm, DateInput, TaxDeclarationForm
 from accounts.models import FamilyMember, TaxDeclaration
 from adhesions import selectors
 from cnas import private_files
-from cnas.forms import DateField, MoneyField
+from cnas.forms import DateField, MoneyField, ShortListChoiceField
 from cnas.idempotency import once
 from prestations import letters, services
 from prestations.eligibility import evaluate, facts_of
@@ -53,7 +54,7 @@ def catalogue(request):
 
 
 class SimulationForm(forms.Form):
-    child = forms.ModelChoiceField(label=gettext_lazy("Enfant concerné"), queryset=FamilyMember.objects.none(),
+    child = ShortListChoiceField(label=gettext_lazy("Enfant concerné"), queryset=FamilyMember.objects.none(),
                                    required=False, empty_label="—")
     event_date = DateField(label=gettext_lazy("Date de l'événement"), required=False, widget=DateInput())
     expense = MoneyField(label=gettext_lazy("Montant de la dépense (€)"), required=False, min_value=Decimal("0.01"))
@@ -140,12 +141,14 @@ class MessageForm(forms.Form):
 @require_GET
 def demande_detail(request, pk: int):
     demande = get_own_demande_or_404(request, pk)
+    prefetch_related_objects([demande.prestation], "required_documents")  # for the list and the form
+    documents = list(demande.documents.select_related("kind"))
     verdict = services.verdict_for(demande) if demande.status in (Demande.Status.DRAFT,
                                                                   Demande.Status.AWAITING_DOCUMENTS) else None
     return render(request, "prestations/demande.html", {
         "demande": demande, "verdict": verdict, "events": demande.events.exclude(kind__in=DemandeEvent.STAFF_ONLY)
         .select_related("actor"),
-        "documents": demande.documents.select_related("kind"), "missing": services.missing_documents(demande),
+        "documents": documents, "missing": services.missing_documents(demande, documents=documents),
         "document_form": DocumentForm(prestation=demande.prestation),
         "message_form": MessageForm(),
         "payment_date": letters.expected_payment_date(demande), "reasons": letters.refusal_reasons(demande),

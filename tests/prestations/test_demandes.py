@@ -289,6 +289,28 @@ def test_pages_keep_a_fixed_number_of_queries(agent_client, tenant_a, tenant_b, 
     assert after == before
 
 
+def test_the_household_choice_and_the_documents_are_read_once(agent_client, baby, birth_aid):
+    """The child to choose is read by one plain query (Django's choice iterator opened a server-side cursor:
+    DECLARE, FETCH, CLOSE), and a request's page reads its documents and the kinds required once."""
+    def queries(url):
+        with CaptureQueriesContext(connection) as ctx:
+            response = agent_client.get(url)
+        assert response.status_code == 200
+        return response, [q["sql"] for q in ctx.captured_queries]
+
+    response, sql = queries(reverse("espace:prestation", args=[birth_aid.code]))
+    assert f'<option value="{baby.pk}">' in response.content.decode()
+    assert not [q for q in sql if "DECLARE" in q or "CURSOR" in q]
+    assert len([q for q in sql if 'FROM "accounts_familymember"' in q]) == 1
+    demande = start(agent_client, birth_aid, child=baby.pk)
+    upload(agent_client, demande)
+    response, sql = queries(reverse("espace:demande", args=[demande.pk]))
+    assert len([q for q in sql if 'FROM "prestations_demandedocument"' in q]) == 1
+    assert len([q for q in sql if 'FROM "prestations_documentkind"' in q]) == 1
+    text = page_text(response)
+    assert "acte.pdf" in text and "Ajouter la pièce" in text
+
+
 def test_delays_over_90_days_kept_by_the_worker_and_shown(birth_aid, tenant_a, client):
     now = datetime.datetime.now(datetime.UTC)
     for n, (days, age) in enumerate(((2, 10), (4, 20), (30, 200))):  # the last is older than 90 days
