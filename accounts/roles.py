@@ -14,7 +14,7 @@ def views(*models: str) -> list[str]:
 
 
 CATALOGUE = views("prestations.prestation", "prestations.bracket", "prestations.documentkind",
-                  "prestations.letterwording", "prestations.prestationdelays")
+                  "prestations.letterwording", "prestations.prestationdelays", "prestations.loanproduct")
 PEOPLE = views("accounts.agent", "accounts.familymember")
 STRUCTURES = views("adhesions.region", "adhesions.adherent", "adhesions.adhesion")
 # what agents, correspondents and COS write from the contact page, read by the staff of their delegation

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 
 from accounts.scope import RegionScopedAdmin, staff_scope
 from cnas import outbox, private_files
-from cnas.admin import AuditedModelAdmin, ReadOnlyAdminMixin, TabularInline
+from cnas.admin import AuditedModelAdmin, ReadOnlyAdminMixin, StackedInline, TabularInline
 from cnas.forms import MoneyField
 from cnas.money import format_euros
 from prestations import services
@@ -30,6 +30,7 @@ from prestations.models import (
     DocumentKind,
     IndicatorSnapshot,
     LetterWording,
+    LoanProduct,
     PaymentBatch,
     Prestation,
     PrestationDelays,
@@ -72,6 +73,16 @@ class BracketInline(TabularInline):
     extra = 1
 
 
+class LoanProductInline(StackedInline):
+    """What a prestation of the category « prêts » lends (its amount rule: « prêt »)."""
+
+    model = LoanProduct
+    extra = 0
+    max_num = 1
+    fields = (("min_amount", "max_amount"), "durations", "annual_rate", "max_deferral_months", "debt_ratio_limit",
+              "one_at_a_time")
+
+
 @admin.register(Prestation)
 class PrestationAdmin(RegionScopedAdmin, AuditedModelAdmin):
     unscoped = "le catalogue national"
@@ -81,7 +92,7 @@ class PrestationAdmin(RegionScopedAdmin, AuditedModelAdmin):
     search_fields = ("name", "code", "description")
     prepopulated_fields = {"code": ("name",)}
     filter_horizontal = ("required_documents",)
-    inlines = [BracketInline]
+    inlines = [BracketInline, LoanProductInline]
     fieldsets = (
         (None, {"fields": ("code", "name", "category", "description", "conditions", "is_active",
                            ("valid_from", "valid_until"))}),

@@ -267,6 +267,10 @@ def _compute_amount(verdict: Verdict, *, agent, prestation, on, expense, exclude
         else:
             verdict.notes.append(_("Votre quotient familial : %(qf)s.") % {"qf": format_euros(
                 verdict.family_quotient)})
+    elif prestation.amount_rule == AmountRule.LOAN:
+        amount = None  # lent, not given: the simulator shows the instalments of the amount chosen
+        verdict.notes.append(_("Choisissez le montant et la durée : la simulation donne vos mensualités, le coût "
+                               "total et le taux."))
     else:
         if expense is None:
             amount = None

@@ -64,6 +64,7 @@ class AmountRule(models.TextChoices):
     FIXED = "fixed", _("somme fixe")
     BRACKETS = "brackets", _("somme selon la tranche de quotient familial")
     SHARE = "share", _("part de la dépense, plafonnée")
+    LOAN = "loan", _("prêt : montant choisi par l'agent (produit de prêt)")
 
 
 class TimeUnit(models.TextChoices):
@@ -472,3 +473,6 @@ class PrestationDelays(models.Model):
 
     def __str__(self) -> str:
         return str(self.prestation)
+
+
+from prestations.loans.models import LoanProduct  # noqa: E402, F401 - the loans' models, registered with this app

@@ -21,6 +21,7 @@ from cnas.forms import DateField, MoneyField, ShortListChoiceField
 from cnas.idempotency import once
 from prestations import letters, services
 from prestations.eligibility import evaluate, facts_of
+from prestations.loans.forms import LoanSimulationForm
 from prestations.models import Demande, DemandeEvent, Prestation
 
 
@@ -74,13 +75,20 @@ class SimulationForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def prestation_detail(request, code: str):
     today = timezone.localdate()
-    prestation = get_object_or_404(Prestation.objects.offered_on(today).select_related("delays")
+    prestation = get_object_or_404(Prestation.objects.offered_on(today).select_related("delays", "loan_product")
                                    .prefetch_related("brackets"), code=code)
     form = SimulationForm(request.GET or request.POST or None, agent=request.agent, prestation=prestation)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     verdict = evaluate(agent=request.agent, prestation=prestation, on=today, child=data.get("child"),
                        event_date=data.get("event_date"), expense=data.get("expense"))
-    if request.method == "POST" and form.is_valid():
+    product = getattr(prestation, "loan_product", None)
+    loan_form = LoanSimulationForm(request.GET or None, product=product) if product is not None else None
+    schedule = loan_form.schedule(disbursed_on=today) if loan_form is not None and loan_form.is_bound \
+        and loan_form.is_valid() else None
+    if request.method == "POST" and product is not None:  # the simulator only, for now (no button to post)
+        messages.error(request, _("La demande de prêt en ligne n'est pas encore ouverte : la simulation est "
+                                  "indicative."))
+    elif request.method == "POST" and form.is_valid():
         try:
             demande = once(request, scope="demande.draft",
                            create=lambda: services.save_draft(actor=request.user,
@@ -96,7 +104,7 @@ def prestation_detail(request, code: str):
     return render(request, "prestations/prestation.html", {
         "prestation": prestation, "form": form, "verdict": verdict,
         "delays": getattr(prestation, "delays", None),  # kept by the worker (indicators.refresh_delays)
-        "brackets": prestation.brackets.all(),
+        "brackets": prestation.brackets.all(), "loan_form": loan_form, "schedule": schedule, "product": product,
     })
 
 

@@ -95,6 +95,11 @@ class Schedule:
         return yearly.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def first_line_month(disbursed_on: datetime.date) -> datetime.date:
+    """The first line of a schedule falls due on the 5th of the month after the money is paid out."""
+    return (disbursed_on + relativedelta(months=1)).replace(day=5)
+
+
 def monthly_rate(annual_rate: Decimal) -> Decimal:
     return annual_rate / Decimal(1200)
 
