@@ -491,6 +491,17 @@ class PrestationDelaysAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, AuditedModelA
     search_fields = ("prestation__name",)
 
 
+@admin.register(LoanProduct)
+class LoanProductAdmin(RegionScopedAdmin, AuditedModelAdmin):
+    """The loan products of the catalogue (also edited on their prestation's page)."""
+
+    unscoped = "le catalogue national"
+    list_display = ("prestation", "min_amount", "max_amount", "durations", "annual_rate", "max_deferral_months",
+                    "debt_ratio_limit", "one_at_a_time")
+    search_fields = ("prestation__name", "prestation__code")
+    fields = ("prestation", *LoanProductInline.fields)
+
+
 @admin.register(DemandeEvent)
 class DemandeEventAdmin(RegionScopedAdmin, ReadOnlyAdminMixin, AuditedModelAdmin):
     region_lookup = "demande__region"

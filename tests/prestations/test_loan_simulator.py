@@ -97,3 +97,28 @@ def test_a_product_out_of_bounds_is_refused_by_the_database(adoption_loan):
     with pytest.raises(IntegrityError), transaction.atomic():
         LoanProduct.objects.create(prestation=other, min_amount=Decimal("500"), max_amount=Decimal("1000"),
                                    durations=[], annual_rate=Decimal("1"))
+
+
+def test_staff_add_a_loan_product_in_the_admin_and_agents_simulate_it(client, tenant_a):
+    """The real path: a product typed in the admin (amounts the French way, durations comma-separated), audited,
+    then simulated by an agent."""
+    from cnas.models import AuditEntry
+    from tests import factories
+    from tests.conftest import enroll_totp
+
+    loan = prestation(code="pret-equipement", name="Prêt équipement", category="loan", amount_rule="loan",
+                      fixed_amount=None)
+    staff = enroll_totp(factories.UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(staff)
+    form = {"prestation": loan.pk, "min_amount": "300", "max_amount": "2 000,00", "durations": "12,24",
+            "annual_rate": "0,5", "max_deferral_months": "0", "debt_ratio_limit": "33"}
+    response = client.post(reverse("admin:prestations_loanproduct_add"), {**form, "durations": ""})
+    assert response.status_code == 200 and not LoanProduct.objects.exists()  # durations required: nothing saved
+    response = client.post(reverse("admin:prestations_loanproduct_add"), form)
+    assert response.status_code == 302, page_text(response)[:3000]
+    product = LoanProduct.objects.get()
+    assert product.durations == [12, 24] and product.annual_rate == Decimal("0.5")
+    assert AuditEntry.objects.filter(object_id=str(product.pk)).exists()
+    client.force_login(tenant_a.agent_user)
+    text = page_text(client.get(url(loan, amount="1200", months=24)))
+    assert "24 mensualités de 50,26 €" in text  # 1,200 € at 0.5 % over 24 months
