@@ -250,3 +250,33 @@ class ObjectActionsMixin:
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
 
+
+
+# --- Celery beat's schedules --------------------------------------------------------------------------
+
+def _register_beat_admins() -> None:
+    """django_celery_beat's crontab page shows the schedule « en clair » by parsing the fields of the form
+    being edited: a hostile value there (« -inf ») made the page answer 500 instead of the form's own
+    errors. The same page, its reading made safe."""
+    from celery.schedules import crontab_parser
+    from django_celery_beat import admin as beat_admin
+    from django_celery_beat.models import CrontabSchedule
+
+    class CrontabScheduleAdmin(beat_admin.CrontabScheduleAdmin):
+        list_display = ("__str__", "readable")
+        fields = ("readable", "minute", "hour", "day_of_month", "month_of_year", "day_of_week", "timezone")
+        readonly_fields = ("readable",)
+
+        @admin.display(description=_("en clair"))
+        def readable(self, obj):
+            try:
+                return obj.human_readable
+            except (ValueError, crontab_parser.ParseException):
+                return _("expression invalide : corrigez les champs ci-dessous")
+
+    if admin.site.is_registered(CrontabSchedule):
+        admin.site.unregister(CrontabSchedule)
+    admin.site.register(CrontabSchedule, CrontabScheduleAdmin)
+
+
+_register_beat_admins()

@@ -85,3 +85,16 @@ def test_admin_save_is_audited(superuser_client, tenant_a):
 def test_regional_staff_member_reaches_the_admin(client, staff_user):
     client.force_login(staff_user)
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_hostile_crontab_gets_the_forms_errors_not_a_500(superuser_client):
+    """Found by the hostile-input test: the crontab page parsed the invalid fields to show them « en clair »."""
+    from django_celery_beat.models import CrontabSchedule
+
+    response = superuser_client.post(reverse("admin:django_celery_beat_crontabschedule_add"), {
+        "minute": "-inf", "hour": "*", "day_of_month": "LEäê", "month_of_year": "*", "day_of_week": "*",
+        "timezone": "Europe/Paris", "periodictask_set-TOTAL_FORMS": "0", "periodictask_set-INITIAL_FORMS": "0",
+        "periodictask_set-MIN_NUM_FORMS": "0", "periodictask_set-MAX_NUM_FORMS": "0"})
+    assert response.status_code == 200 and "expression invalide" in response.content.decode()
+    assert not CrontabSchedule.objects.filter(minute="-inf").exists()
+    assert superuser_client.get(reverse("admin:django_celery_beat_crontabschedule_changelist")).status_code == 200
