@@ -83,8 +83,7 @@ def prestation_detail(request, code: str):
                        event_date=data.get("event_date"), expense=data.get("expense"))
     product = getattr(prestation, "loan_product", None)
     loan_form = LoanSimulationForm(request.GET or None, product=product) if product is not None else None
-    schedule = loan_form.schedule(disbursed_on=today) if loan_form is not None and loan_form.is_bound \
-        and loan_form.is_valid() else None
+    schedule = loan_form.schedule if loan_form is not None and loan_form.is_bound and loan_form.is_valid() else None
     if request.method == "POST" and product is not None:  # the simulator only, for now (no button to post)
         messages.error(request, _("La demande de prêt en ligne n'est pas encore ouverte : la simulation est "
                                   "indicative."))

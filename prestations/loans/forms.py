@@ -1,7 +1,5 @@
 """The agent's loan simulator: amount, duration and deferral among what the product offers."""
 
-import datetime
-
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,7 +11,14 @@ from prestations.loans.models import LoanProduct
 from prestations.loans.schedule import Schedule, compute, first_line_month
 
 
+def _months(count: int) -> str:
+    return ngettext("%(n)d mois", "%(n)d mois", count) % {"n": count}
+
+
 class LoanSimulationForm(forms.Form):
+    """Valid, it holds the schedule of the loan chosen (``schedule``), as if paid out today: the one
+    computation, made once."""
+
     amount = MoneyField(label=gettext_lazy("Montant emprunté (€)"))
     months = forms.TypedChoiceField(label=gettext_lazy("Durée de remboursement"), coerce=int)
     deferral = forms.TypedChoiceField(label=gettext_lazy("Différé avant la première mensualité"), coerce=int,
@@ -24,12 +29,11 @@ class LoanSimulationForm(forms.Form):
         self.product = product
         self.fields["amount"].help_text = _("De %(min)s à %(max)s.") % {
             "min": format_euros(product.min_amount), "max": format_euros(product.max_amount)}
-        self.fields["months"].choices = [(months, ngettext("%(n)d mois", "%(n)d mois", months) % {"n": months})
-                                         for months in product.offered_durations]
+        self.schedule: Schedule | None = None
+        self.fields["months"].choices = [(months, _months(months)) for months in product.offered_durations]
         if product.max_deferral_months:
             self.fields["deferral"].choices = [(0, _("aucun"))] + [
-                (months, ngettext("%(n)d mois", "%(n)d mois", months) % {"n": months})
-                for months in range(1, product.max_deferral_months + 1)]
+                (months, _months(months)) for months in range(1, product.max_deferral_months + 1)]
         else:
             del self.fields["deferral"]
 
@@ -45,14 +49,10 @@ class LoanSimulationForm(forms.Form):
         if self.errors:
             return cleaned
         try:
-            self.schedule(disbursed_on=timezone.localdate())
+            self.schedule = compute(capital=cleaned["amount"], annual_rate=self.product.annual_rate,
+                                    months=cleaned["months"], deferral=cleaned.get("deferral") or 0,
+                                    first_month=first_line_month(timezone.localdate()))
         except ValueError:  # an instalment too small for the duration
             raise forms.ValidationError(_("Pour ce montant, choisissez une durée plus courte : la mensualité "
                                           "serait inférieure à 5,00 €.")) from None
         return cleaned
-
-    def schedule(self, *, disbursed_on: datetime.date) -> Schedule:
-        """The schedule of the loan chosen, if paid out on ``disbursed_on`` (the one the contract will hold)."""
-        return compute(capital=self.cleaned_data["amount"], annual_rate=self.product.annual_rate,
-                       months=self.cleaned_data["months"], deferral=self.cleaned_data.get("deferral") or 0,
-                       first_month=first_line_month(disbursed_on))
